@@ -1,0 +1,76 @@
+package dev.upcie.mmio;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A window of device registers: a BAR, or part of one.
+ *
+ * <p>Accesses are little-endian (as PCIe is), of their natural width (never split, never merged,
+ * never a bulk copy), naturally aligned, and bounds-checked: an access outside the window throws
+ * {@link IndexOutOfBoundsException} naming the window, instead of reaching another device's
+ * registers or crashing the JVM. After the device is closed every access throws {@link
+ * IllegalStateException}.
+ *
+ * <p>The memory ordering is part of each method's name, as in Agrona and {@link
+ * java.lang.invoke.VarHandle}: a {@code Volatile} access is never reordered with other volatile
+ * accesses or with the surrounding loads and stores, and is never elided or hoisted out of a
+ * polling loop. That is the right default for control registers such as NVMe's CC and CSTS.
+ *
+ * <pre>{@code
+ * Mmio bar0 = device.bar(0);
+ * long cap = bar0.getLongVolatile(0x00);      // NVMe CAP
+ * bar0.putIntVolatile(0x14, cc | 1);          // NVMe CC.EN = 1
+ * }</pre>
+ */
+public interface Mmio {
+
+  /**
+   * A register window over a mapped segment, such as a BAR that {@code mmap} returned.
+   *
+   * @param name what the window is, for messages: {@code BAR0 of 0000:00:04.0}
+   * @param segment the mapping; its size bounds every access
+   */
+  static Mmio of(String name, MemorySegment segment) {
+    return new SegmentMmio(name, segment);
+  }
+
+  /** What this window is, such as {@code BAR0 of 0000:00:04.0}. */
+  String name();
+
+  /** The size of the window in bytes. */
+  long size();
+
+  /** Loads the 32-bit register at {@code offset} with volatile semantics. */
+  int getIntVolatile(long offset);
+
+  /** Stores {@code value} to the 32-bit register at {@code offset} with volatile semantics. */
+  void putIntVolatile(long offset, int value);
+
+  /** Loads the 64-bit register at {@code offset} with volatile semantics, in one access. */
+  long getLongVolatile(long offset);
+
+  /** Stores {@code value} to the 64-bit register at {@code offset} with volatile semantics. */
+  void putLongVolatile(long offset, long value);
+
+  /**
+   * Checks an access of {@code width} bytes at {@code offset} against a window of {@code size}
+   * bytes: in bounds and naturally aligned. For implementations; allocates only to throw.
+   *
+   * @throws IndexOutOfBoundsException if the access leaves the window
+   * @throws IllegalArgumentException if the offset is not a multiple of the width
+   */
+  static void checkAccess(String name, long size, long offset, int width) {
+    if (offset < 0 || offset > size - width) {
+      throw new IndexOutOfBoundsException(
+          String.format(
+              "%d-bit access at offset 0x%x is outside %s (0x%x bytes)",
+              width * 8, offset, name, size));
+    }
+    if ((offset & (width - 1)) != 0) {
+      throw new IllegalArgumentException(
+          String.format(
+              "%d-bit access at offset 0x%x of %s is not %d-byte aligned",
+              width * 8, offset, name, width));
+    }
+  }
+}

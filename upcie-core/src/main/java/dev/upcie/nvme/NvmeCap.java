@@ -1,0 +1,87 @@
+package dev.upcie.nvme;
+
+import dev.upcie.support.Bits;
+import java.time.Duration;
+
+/**
+ * The Controller Capabilities register (CAP, offset 0x00), decoded.
+ *
+ * @param value the raw 64-bit register value
+ */
+public record NvmeCap(long value) {
+
+  /** MQES: maximum queue entries supported, 0-based (so the largest queue has {@code mqes()+1}). */
+  public int mqes() {
+    return (int) Bits.get(value, 0, 16);
+  }
+
+  /** CQR: true if I/O queues must be physically contiguous. */
+  public boolean cqr() {
+    return Bits.test(value, 16);
+  }
+
+  /** AMS: arbitration mechanisms supported beyond round robin (bit 0 WRR, bit 1 vendor). */
+  public int ams() {
+    return (int) Bits.get(value, 17, 2);
+  }
+
+  /** TO: worst-case time to become ready, in 500 ms units. */
+  public int to() {
+    return (int) Bits.get(value, 24, 8);
+  }
+
+  /** {@link #to()} as a duration: how long to wait for CSTS.RDY to follow CC.EN. */
+  public Duration readyTimeout() {
+    return Duration.ofMillis(500L * to());
+  }
+
+  /** DSTRD: doorbell stride exponent; doorbells are {@code 4 << dstrd} bytes apart. */
+  public int dstrd() {
+    return (int) Bits.get(value, 32, 4);
+  }
+
+  /** The distance between doorbell registers, in bytes. */
+  public int doorbellStride() {
+    return 4 << dstrd();
+  }
+
+  /** NSSRS: true if NVM subsystem reset is supported. */
+  public boolean nssrs() {
+    return Bits.test(value, 36);
+  }
+
+  /** CSS: command sets supported (bit 0 NVM, bit 6 I/O command sets, bit 7 admin only). */
+  public int css() {
+    return (int) Bits.get(value, 37, 8);
+  }
+
+  /** MPSMIN: minimum memory page size is {@code 2^(12 + mpsmin)} bytes. */
+  public int mpsmin() {
+    return (int) Bits.get(value, 48, 4);
+  }
+
+  /** MPSMAX: maximum memory page size is {@code 2^(12 + mpsmax)} bytes. */
+  public int mpsmax() {
+    return (int) Bits.get(value, 52, 4);
+  }
+
+  /** The smallest memory page size the controller supports, in bytes. */
+  public long minPageSize() {
+    return 1L << (12 + mpsmin());
+  }
+
+  /** The largest memory page size the controller supports, in bytes. */
+  public long maxPageSize() {
+    return 1L << (12 + mpsmax());
+  }
+
+  /** PMRS: persistent memory region supported. */
+  public boolean pmrs() {
+    return Bits.test(value, 56);
+  }
+
+  /** CMBS: controller memory buffer supported. */
+  public boolean cmbs() {
+    return Bits.test(value, 57);
+  }
+}

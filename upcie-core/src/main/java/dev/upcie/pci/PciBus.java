@@ -1,0 +1,177 @@
+package dev.upcie.pci;
+
+import dev.upcie.sys.Errno;
+import dev.upcie.sysfs.Sysfs;
+import dev.upcie.sysfs.SysfsException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * The PCI functions sysfs knows about, read from {@code bus/pci/devices}.
+ *
+ * <pre>{@code
+ * PciBus bus = new PciBus(Sysfs.system());
+ * for (PciFunction f : bus.functions()) {
+ *   System.out.println(f.summary() + " " + f.driver().orElse("-"));
+ * }
+ * List<PciFunction> nvmes = bus.select(PciSelector.any().withClass(PciClassCode.NVME));
+ * }</pre>
+ */
+public final class PciBus {
+  /** Where sysfs lists PCI functions, relative to the sysfs root. */
+  public static final String DEVICES = "bus/pci/devices";
+
+  /** Where sysfs lists PCI drivers, relative to the sysfs root. */
+  public static final String DRIVERS = "bus/pci/drivers";
+
+  private final Sysfs sysfs;
+
+  /** A view of the PCI functions in {@code sysfs}. */
+  public PciBus(Sysfs sysfs) {
+    this.sysfs = sysfs;
+  }
+
+  /** The sysfs this bus reads. */
+  public Sysfs sysfs() {
+    return sysfs;
+  }
+
+  /**
+   * Every function, ordered by address.
+   *
+   * @throws PciException if the tree has no {@code bus/pci/devices}
+   */
+  public List<PciFunction> functions() {
+    List<PciFunction> functions = new ArrayList<>();
+    for (String name : deviceNames()) {
+      if (!PciAddress.isAddress(name)) {
+        continue;
+      }
+      try {
+        functions.add(read(PciAddress.parse(name)));
+      } catch (SysfsException e) {
+        // A function removed while we scan is not an error; anything else is.
+        if (!e.is(Errno.ENOENT) || sysfs.exists(dir(PciAddress.parse(name)))) {
+          throw e;
+        }
+      }
+    }
+    functions.sort((a, b) -> a.address().compareTo(b.address()));
+    return functions;
+  }
+
+  /** The function at {@code address}, if sysfs has it. */
+  public Optional<PciFunction> find(PciAddress address) {
+    if (!sysfs.exists(dir(address))) {
+      return Optional.empty();
+    }
+    return Optional.of(read(address));
+  }
+
+  /**
+   * The function at {@code address}.
+   *
+   * @throws PciException if there is no such function
+   */
+  public PciFunction function(PciAddress address) {
+    return find(address)
+        .orElseThrow(() ->
+            new PciException(
+                "no PCI function "
+                    + address
+                    + " in "
+                    + sysfs.resolve(DEVICES)
+                    + ": check the address with `upcie devbind list`"));
+  }
+
+  /** The functions {@code selector} matches, ordered by address. */
+  public List<PciFunction> select(PciSelector selector) {
+    return functions().stream().filter(selector::matches).toList();
+  }
+
+  /** The names of the PCI drivers the kernel has loaded, sorted. */
+  public List<String> drivers() {
+    return sysfs.exists(DRIVERS) ? sysfs.list(DRIVERS) : List.of();
+  }
+
+  /** The sysfs directory of a function, relative to the sysfs root. */
+  public static String dir(PciAddress address) {
+    return DEVICES + "/" + address;
+  }
+
+  private List<String> deviceNames() {
+    if (!sysfs.exists(DEVICES)) {
+      throw new PciException(
+          "no "
+              + DEVICES
+              + " under "
+              + sysfs.root()
+              + ": not a sysfs tree (expected the layout of /sys)");
+    }
+    return sysfs.list(DEVICES);
+  }
+
+  private PciFunction read(PciAddress address) {
+    String dir = dir(address);
+    return new PciFunction(
+        address,
+        new PciId(hex(dir, "vendor"), hex(dir, "device")),
+        new PciId(hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device")),
+        new PciClassCode(hex(dir, "class")),
+        sysfs.exists(dir + "/revision") ? hex(dir, "revision") : 0,
+        linkName(dir + "/driver"),
+        driverOverride(dir),
+        linkName(dir + "/iommu_group").map(PciBus::number).orElse(OptionalInt.empty()),
+        numaNode(dir));
+  }
+
+  private int hex(String dir, String attribute) {
+    String path = dir + "/" + attribute;
+    String text = sysfs.readAttribute(path);
+    try {
+      return Integer.parseUnsignedInt(text.startsWith("0x") ? text.substring(2) : text, 16);
+    } catch (NumberFormatException e) {
+      throw new PciException(
+          "unexpected content \"" + text + "\" in " + sysfs.resolve(path) + ": expected hex", e);
+    }
+  }
+
+  private Optional<String> linkName(String path) {
+    return sysfs.readLink(path).map(target -> target.substring(target.lastIndexOf('/') + 1));
+  }
+
+  private Optional<String> driverOverride(String dir) {
+    String path = dir + "/driver_override";
+    if (!sysfs.exists(path)) {
+      return Optional.empty();
+    }
+    String value = sysfs.readAttribute(path);
+    return value.isEmpty() || value.equals("(null)") ? Optional.empty() : Optional.of(value);
+  }
+
+  private OptionalInt numaNode(String dir) {
+    String path = dir + "/numa_node";
+    if (!sysfs.exists(path)) {
+      return OptionalInt.empty();
+    }
+    String text = sysfs.readAttribute(path);
+    try {
+      int node = Integer.parseInt(text);
+      return node < 0 ? OptionalInt.empty() : OptionalInt.of(node);
+    } catch (NumberFormatException e) {
+      throw new PciException(
+          "unexpected content \"" + text + "\" in " + sysfs.resolve(path) + ": expected an integer",
+          e);
+    }
+  }
+
+  private static OptionalInt number(String name) {
+    try {
+      return OptionalInt.of(Integer.parseInt(name));
+    } catch (NumberFormatException e) {
+      return OptionalInt.empty();
+    }
+  }
+}

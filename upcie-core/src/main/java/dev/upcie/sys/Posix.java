@@ -1,0 +1,34 @@
+package dev.upcie.sys;
+
+/**
+ * Flag values for {@link Syscalls}, as Linux defines them on x86-64 and AArch64.
+ *
+ * <p>A test compiles a C program against the system headers and checks every value here.
+ */
+public final class Posix {
+  /** {@code open}: read only. */
+  public static final int O_RDONLY = 0;
+
+  /** {@code open}: write only. */
+  public static final int O_WRONLY = 1;
+
+  /** {@code open}: read and write. */
+  public static final int O_RDWR = 2;
+
+  /** {@code open}: no blocking on the descriptor. */
+  public static final int O_NONBLOCK = 0x800;
+
+  /** {@code open}: close the descriptor on {@code exec}, so child processes never inherit it. */
+  public static final int O_CLOEXEC = 0x80000;
+
+  /** {@code mmap}: pages may be read. */
+  public static final int PROT_READ = 1;
+
+  /** {@code mmap}: pages may be written. */
+  public static final int PROT_WRITE = 2;
+
+  /** {@code mmap}: writes go to the underlying object (the device or file), not a private copy. */
+  public static final int MAP_SHARED = 1;
+
+  private Posix() {}
+}

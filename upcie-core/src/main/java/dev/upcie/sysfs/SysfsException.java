@@ -1,0 +1,56 @@
+package dev.upcie.sysfs;
+
+import dev.upcie.support.UpcieException;
+import dev.upcie.sys.Errno;
+import java.nio.file.Path;
+
+/**
+ * A sysfs read, write or listing failed; carries the path and the kernel's errno.
+ *
+ * <p>Example message: {@code write "vfio-pci" to /sys/bus/pci/devices/0000:00:04.0/driver_override:
+ * EACCES (Permission denied): writing sysfs needs root}.
+ */
+public final class SysfsException extends UpcieException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Path path;
+  private final transient Errno errno;
+
+  /**
+   * Creates the exception; the message is built from the parts and a hint for common errnos.
+   *
+   * @param operation what was attempted, such as {@code read} or {@code write "1"}
+   * @param path the absolute path of the attribute
+   * @param errno the error the kernel (or the simulator, on its behalf) returned
+   */
+  public SysfsException(String operation, Path path, Errno errno) {
+    super(operation + " " + path + ": " + errno + hint(operation, errno));
+    this.path = path;
+    this.errno = errno;
+  }
+
+  /** The attribute or directory that failed. */
+  public Path path() {
+    return path;
+  }
+
+  /** The error number, such as {@code EBUSY} from a {@code bind} the driver refused. */
+  public Errno errno() {
+    return errno;
+  }
+
+  /** True if the failure carried {@code expected}. */
+  public boolean is(Errno expected) {
+    return errno.number() == expected.number();
+  }
+
+  private static String hint(String operation, Errno errno) {
+    boolean write = operation.startsWith("write");
+    if (errno.number() == Errno.EACCES.number() || errno.number() == Errno.EPERM.number()) {
+      return write
+          ? ": writing sysfs needs root (or CAP_SYS_ADMIN), and some attributes are read-only"
+          : ": this attribute is readable by root only";
+    }
+    return "";
+  }
+}

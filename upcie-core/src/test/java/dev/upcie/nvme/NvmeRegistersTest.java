@@ -1,0 +1,49 @@
+package dev.upcie.nvme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class NvmeRegistersTest {
+  // What QEMU 7.2's emulated controller reports (../shared/QEMU.md).
+  private static final long QEMU_CAP = 0x004018200f0107ffL;
+  private static final int QEMU_VS = 0x00010400;
+
+  @Test
+  void decodesQemuCapabilities() {
+    NvmeCap cap = new NvmeCap(QEMU_CAP);
+
+    assertThat(cap.mqes()).isEqualTo(2047);
+    assertThat(cap.cqr()).isTrue();
+    assertThat(cap.ams()).isZero();
+    assertThat(cap.to()).isEqualTo(15);
+    assertThat(cap.readyTimeout()).isEqualTo(Duration.ofMillis(7500));
+    assertThat(cap.dstrd()).isZero();
+    assertThat(cap.doorbellStride()).isEqualTo(4);
+    assertThat(cap.css() & 1).as("NVM command set").isEqualTo(1);
+    assertThat(cap.minPageSize()).isEqualTo(4096);
+    assertThat(cap.maxPageSize()).isEqualTo(65536);
+    assertThat(cap.cmbs()).isFalse();
+  }
+
+  @Test
+  void decodesVersion() {
+    assertThat(new NvmeVersion(QEMU_VS)).hasToString("1.4.0");
+    assertThat(new NvmeVersion(0x00020000).major()).isEqualTo(2);
+  }
+
+  @Test
+  void decodesConfigurationAndStatus() {
+    NvmeCc cc = new NvmeCc(0x00460001);
+    assertThat(cc.en()).isTrue();
+    assertThat(cc.iosqes()).isEqualTo(6);
+    assertThat(cc.iocqes()).isEqualTo(4);
+    assertThat(cc.mps()).isZero();
+
+    assertThat(new NvmeCsts(0x1).rdy()).isTrue();
+    assertThat(new NvmeCsts(0x2).cfs()).isTrue();
+    assertThat(new NvmeCsts(0x8).shst()).isEqualTo(2);
+    assertThat(new NvmeCsts(-1).isAllOnes()).isTrue();
+  }
+}

@@ -1,0 +1,115 @@
+package dev.upcie.pci;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.upcie.sysfs.Sysfs;
+import dev.upcie.sysfs.SysfsTreeFixture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PciBusTest {
+  @TempDir Path dir;
+
+  @Test
+  void readsEveryFunctionOfATreeInAddressOrder() {
+    new SysfsTreeFixture(dir)
+        .function("0000:00:05.0", "0x1b36", "0x0010", "0x010802", "nvme", 5)
+        .function("0000:00:04.0", "0x1234", "0x11e8", "0x00ff00", null, null)
+        .file("devices/pci0000:00/0000:00:05.0/driver_override", "vfio-pci\n")
+        .file("devices/pci0000:00/0000:00:05.0/numa_node", "1\n");
+
+    List<PciFunction> functions = new PciBus(Sysfs.of(dir)).functions();
+
+    assertThat(functions)
+        .extracting(f -> f.address().toString())
+        .containsExactly("0000:00:04.0", "0000:00:05.0");
+    PciFunction nvme = functions.get(1);
+    assertThat(nvme.id()).isEqualTo(new PciId(0x1b36, 0x0010));
+    assertThat(nvme.subsystem()).isEqualTo(new PciId(0x1af4, 0x1100));
+    assertThat(nvme.classCode()).isEqualTo(PciClassCode.NVME);
+    assertThat(nvme.revision()).isEqualTo(2);
+    assertThat(nvme.driver()).contains("nvme");
+    assertThat(nvme.driverOverride()).contains("vfio-pci");
+    assertThat(nvme.iommuGroup()).hasValue(5);
+    assertThat(nvme.numaNode()).hasValue(1);
+    PciFunction edu = functions.get(0);
+    assertThat(edu.driver()).isEmpty();
+    assertThat(edu.driverOverride()).as("(null) means unset").isEmpty();
+    assertThat(edu.iommuGroup()).isEmpty();
+    assertThat(edu.numaNode()).as("-1 means none").isEmpty();
+  }
+
+  @Test
+  void anAbsentFunctionIsAClearError() {
+    new SysfsTreeFixture(dir);
+    PciBus bus = new PciBus(Sysfs.of(dir));
+
+    assertThat(bus.find(PciAddress.parse("00:09.0"))).isEmpty();
+    assertThatThrownBy(() -> bus.function(PciAddress.parse("00:09.0")))
+        .isInstanceOf(PciException.class)
+        .hasMessageStartingWith("no PCI function 0000:00:09.0 in " + dir + "/bus/pci/devices");
+  }
+
+  @Test
+  void aTreeWithoutPciDevicesIsNotSysfs() {
+    PciBus bus = new PciBus(Sysfs.of(dir));
+
+    assertThatThrownBy(bus::functions)
+        .isInstanceOf(PciException.class)
+        .hasMessage(
+            "no bus/pci/devices under " + dir + ": not a sysfs tree (expected the layout of /sys)");
+  }
+
+  @Test
+  void malformedAttributesNameTheFile() {
+    new SysfsTreeFixture(dir)
+        .function("0000:00:05.0", "0x1b36", "0x0010", "0x010802", "nvme", 5)
+        .file("devices/pci0000:00/0000:00:05.0/vendor", "garbage\n");
+
+    assertThatThrownBy(() -> new PciBus(Sysfs.of(dir)).functions())
+        .isInstanceOf(PciException.class)
+        .hasMessageContaining("unexpected content \"garbage\"")
+        .hasMessageContaining("0000:00:05.0/vendor");
+  }
+
+  @Test
+  void scanOfThisMachineMatchesWhatTheKernelLists() throws IOException {
+    Path devices = Path.of("/sys/bus/pci/devices");
+    assumeTrue(Files.isDirectory(devices), "no /sys/bus/pci/devices on this machine");
+
+    List<PciFunction> functions = new PciBus(Sysfs.system()).functions();
+
+    try (Stream<Path> entries = Files.list(devices)) {
+      assertThat(functions)
+          .extracting(f -> f.address().toString())
+          .containsExactlyInAnyOrderElementsOf(
+              entries.map(p -> p.getFileName().toString()).toList());
+    }
+    for (PciFunction f : functions) {
+      Path link = devices.resolve(f.address().toString()).resolve("driver");
+      Optional<String> kernelDriver =
+          Files.isSymbolicLink(link)
+              ? Optional.of(Files.readSymbolicLink(link).getFileName().toString())
+              : Optional.empty();
+      assertThat(f.driver()).as("driver of %s", f.address()).isEqualTo(kernelDriver);
+      String vendor = Files.readString(devices.resolve(f.address() + "/vendor")).strip();
+      assertThat(f.id().vendor()).isEqualTo(Integer.decode(vendor));
+      Path group = devices.resolve(f.address() + "/iommu_group");
+      assertThat(f.iommuGroup())
+          .isEqualTo(
+              Files.isSymbolicLink(group)
+                  ? OptionalInt.of(
+                      Integer.parseInt(Files.readSymbolicLink(group).getFileName().toString()))
+                  : OptionalInt.empty());
+    }
+  }
+}
