@@ -83,13 +83,12 @@ public final class CHeaderCheck {
       actual.put(line.substring(0, tab), Long.parseLong(line.substring(tab + 1)));
     }
     List<String> mismatches = new ArrayList<>();
-    expected.forEach(
-        (expression, javaValue) -> {
-          Long cValue = actual.get(expression);
-          if (!javaValue.equals(cValue)) {
-            mismatches.add(expression + ": Java has " + javaValue + ", the C header " + cValue);
-          }
-        });
+    expected.forEach((expression, javaValue) -> {
+      Long cValue = actual.get(expression);
+      if (!javaValue.equals(cValue)) {
+        mismatches.add(expression + ": Java has " + javaValue + ", the C header " + cValue);
+      }
+    });
     assertThat(mismatches).as("values that differ from the C headers").isEmpty();
     assertThat(actual).as("every expression was evaluated").hasSameSizeAs(expected);
   }

@@ -1,0 +1,161 @@
+package dev.upcie.sim;
+
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciClassCode;
+import dev.upcie.pci.PciException;
+import dev.upcie.pci.PciFunction;
+import dev.upcie.pci.PciId;
+import dev.upcie.pci.PciSelector;
+import dev.upcie.sim.nvme.SimNvmeController;
+import dev.upcie.sim.sysfs.SimDriver;
+import dev.upcie.sim.sysfs.SimFunction;
+import dev.upcie.sim.sysfs.SimSysfs;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A simulated machine: a kernel-like sysfs and the device models behind its functions.
+ *
+ * <p>{@link #qemuQ35()} is the QEMU guest the integration tests boot (recorded in {@code
+ * shared/data/sysfs/qemu-q35-iommu-nvme-edu.umockdev}), so a test that passes here meets the same
+ * tree in the guest.
+ *
+ * <pre>{@code
+ * SimMachine machine = SimMachine.qemuQ35();
+ * PciFunction nvme = machine.bus().select(PciSelector.any().withClass(PciClassCode.NVME)).get(0);
+ * try (PciDeviceHandle device = machine.open(nvme.address())) {
+ *   long cap = device.bar(0).getLongVolatile(0x0);
+ * }
+ * }</pre>
+ */
+public final class SimMachine {
+  private final SimSysfs sysfs;
+  private final Map<PciAddress, SimDevice> devices;
+
+  private SimMachine(SimSysfs sysfs, Map<PciAddress, SimDevice> devices) {
+    this.sysfs = sysfs;
+    this.devices = Map.copyOf(devices);
+  }
+
+  /** Starts an empty machine. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * QEMU 7.2's q35 machine with intel-iommu, as the integration tests boot it: host bridge, VGA,
+   * e1000e, two virtio-9p functions, an NVMe controller at {@code 0000:00:05.0} (bound to {@code
+   * nvme}, with a {@link SimNvmeController} behind it), an {@code edu} device at {@code
+   * 0000:00:06.0} with no driver, and the ICH9 functions; every function in its IOMMU group.
+   * Drivers loaded: {@code virtio-pci}, {@code nvme}, {@code vfio-pci}, {@code uio_pci_generic}.
+   */
+  public static SimMachine qemuQ35() {
+    return builder()
+        .driver(
+            SimDriver.claiming("virtio-pci", PciSelector.any().withId(new PciId(0x1af4, 0x1009))))
+        .driver(SimDriver.claiming("nvme", PciSelector.any().withClass(PciClassCode.NVME)))
+        .driver(SimDriver.overrideOnly("vfio-pci"))
+        .driver(SimDriver.overrideOnly("uio_pci_generic"))
+        .function(q35("0000:00:00.0", 0x8086, 0x29c0, 0x060000, 0, 0).build())
+        .function(q35("0000:00:01.0", 0x1234, 0x1111, 0x030000, 2, 1).bar(0, 16 << 20).build())
+        .function(
+            q35("0000:00:02.0", 0x8086, 0x10d3, 0x020000, 0, 2)
+                .subsystem(0x8086, 0x0000)
+                .bar(0, 128 << 10)
+                .build())
+        .function(
+            q35("0000:00:03.0", 0x1af4, 0x1009, 0x000200, 0, 3)
+                .subsystem(0x1af4, 0x0009)
+                .driver("virtio-pci")
+                .bar(4, 16 << 10)
+                .build())
+        .function(
+            q35("0000:00:04.0", 0x1af4, 0x1009, 0x000200, 0, 4)
+                .subsystem(0x1af4, 0x0009)
+                .driver("virtio-pci")
+                .bar(4, 16 << 10)
+                .build())
+        .device(
+            q35("0000:00:05.0", SimNvmeController.VENDOR, SimNvmeController.DEVICE, 0x010802, 2, 5)
+                .driver("nvme")
+                .bar(0, SimNvmeController.BAR0_SIZE)
+                .build(),
+            new SimNvmeController())
+        .function(q35("0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, 0x10, 6).bar(0, 1 << 20).build())
+        .function(q35("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 2, 7).build())
+        .function(q35("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 2, 7).bar(5, 4 << 10).build())
+        .function(q35("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, 2, 7).build())
+        .build();
+  }
+
+  /** The simulated sysfs, for {@link PciBus}, {@link dev.upcie.pci.PciDriverBinder} and tools. */
+  public SimSysfs sysfs() {
+    return sysfs;
+  }
+
+  /** The PCI functions of this machine. */
+  public PciBus bus() {
+    return new PciBus(sysfs);
+  }
+
+  /**
+   * Opens the simulated function at {@code address} for a driver.
+   *
+   * @throws PciException if there is no such function, or no device model behind it
+   */
+  public SimPciDevice open(PciAddress address) {
+    PciFunction function = bus().function(address);
+    SimDevice model = devices.get(address);
+    if (model == null) {
+      throw new PciException(
+          "the simulator has no device model behind "
+              + function.summary()
+              + "; functions with one: "
+              + devices.keySet());
+    }
+    return new SimPciDevice(function, model);
+  }
+
+  private static SimFunction.Builder q35(
+      String address, int vendor, int device, int classCode, int revision, int group) {
+    return SimFunction.builder(address)
+        .id(vendor, device)
+        .subsystem(0x1af4, 0x1100)
+        .classCode(classCode)
+        .revision(revision)
+        .iommuGroup(group);
+  }
+
+  /** Builds a {@link SimMachine}: drivers, functions, and device models behind functions. */
+  public static final class Builder {
+    private final SimSysfs.Builder sysfs = SimSysfs.builder();
+    private final Map<PciAddress, SimDevice> devices = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** Loads a driver. */
+    public Builder driver(SimDriver driver) {
+      sysfs.driver(driver);
+      return this;
+    }
+
+    /** Adds a function with no device model (it is listed but cannot be opened). */
+    public Builder function(SimFunction function) {
+      sysfs.function(function);
+      return this;
+    }
+
+    /** Adds a function with {@code model} behind its BARs. */
+    public Builder device(SimFunction function, SimDevice model) {
+      sysfs.function(function);
+      devices.put(function.address(), model);
+      return this;
+    }
+
+    /** The machine. */
+    public SimMachine build() {
+      return new SimMachine(sysfs.build(), devices);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.upcie.sim.sysfs;
+
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciClassCode;
+import dev.upcie.pci.PciId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * A PCI function as the simulated kernel first enumerates it: identity, BAR sizes, the driver it
+ * starts on, and its place in the IOMMU and NUMA topology.
+ *
+ * <pre>{@code
+ * SimFunction nvme = SimFunction.builder("0000:00:05.0")
+ *     .id(0x1b36, 0x0010).classCode(0x010802).revision(2)
+ *     .bar(0, 16 * 1024).driver("nvme").iommuGroup(5)
+ *     .build();
+ * }</pre>
+ *
+ * @param address where the function sits
+ * @param id vendor and device id
+ * @param subsystem subsystem vendor and device id
+ * @param classCode class code
+ * @param revision revision id
+ * @param driver the driver bound at boot, empty for none
+ * @param iommuGroup the IOMMU group, empty for a machine without IOMMU
+ * @param numaNode the NUMA node, empty for none ({@code -1} in sysfs)
+ * @param barSizes the six BAR sizes in bytes, 0 for an unimplemented BAR
+ */
+public record SimFunction(
+    PciAddress address,
+    PciId id,
+    PciId subsystem,
+    PciClassCode classCode,
+    int revision,
+    Optional<String> driver,
+    OptionalInt iommuGroup,
+    OptionalInt numaNode,
+    List<Long> barSizes) {
+
+  /** Checks the BAR list: six entries, each 0 or a power of two of at least 16 bytes. */
+  public SimFunction {
+    Objects.requireNonNull(address, "address");
+    barSizes = List.copyOf(barSizes);
+    if (barSizes.size() != 6) {
+      throw new IllegalArgumentException("a PCI function has 6 BARs, got " + barSizes.size());
+    }
+    for (long size : barSizes) {
+      if (size != 0 && (size < 16 || Long.bitCount(size) != 1)) {
+        throw new IllegalArgumentException(
+            "BAR sizes are powers of two of at least 16 bytes: " + size);
+      }
+    }
+  }
+
+  /** Starts a function at {@code address} ({@code dddd:bb:dd.f} or {@code bb:dd.f}). */
+  public static Builder builder(String address) {
+    return new Builder(PciAddress.parse(address));
+  }
+
+  /** Builds a {@link SimFunction}; unset ids are 0, the class is unclassified, no driver. */
+  public static final class Builder {
+    private final PciAddress address;
+    private PciId id = new PciId(0, 0);
+    private PciId subsystem = new PciId(0, 0);
+    private PciClassCode classCode = new PciClassCode(0);
+    private int revision;
+    private String driver;
+    private Integer iommuGroup;
+    private Integer numaNode;
+    private final long[] bars = new long[6];
+
+    private Builder(PciAddress address) {
+      this.address = address;
+    }
+
+    /** Vendor and device id. */
+    public Builder id(int vendor, int device) {
+      this.id = new PciId(vendor, device);
+      return this;
+    }
+
+    /** Subsystem vendor and device id. */
+    public Builder subsystem(int vendor, int device) {
+      this.subsystem = new PciId(vendor, device);
+      return this;
+    }
+
+    /** The 24-bit class code, such as {@code 0x010802}. */
+    public Builder classCode(int classCode) {
+      this.classCode = new PciClassCode(classCode);
+      return this;
+    }
+
+    /** The revision id. */
+    public Builder revision(int revision) {
+      this.revision = revision;
+      return this;
+    }
+
+    /** A memory BAR of {@code size} bytes at {@code index}. */
+    public Builder bar(int index, long size) {
+      Objects.checkIndex(index, 6);
+      bars[index] = size;
+      return this;
+    }
+
+    /** The driver bound at boot; it must be one of the machine's drivers. */
+    public Builder driver(String driver) {
+      this.driver = driver;
+      return this;
+    }
+
+    /** The IOMMU group; leave unset for a machine without IOMMU. */
+    public Builder iommuGroup(int group) {
+      this.iommuGroup = group;
+      return this;
+    }
+
+    /** The NUMA node; leave unset for none. */
+    public Builder numaNode(int node) {
+      this.numaNode = node;
+      return this;
+    }
+
+    /** The function. */
+    public SimFunction build() {
+      List<Long> sizes = new ArrayList<>(6);
+      Arrays.stream(bars).forEach(sizes::add);
+      return new SimFunction(
+          address,
+          id,
+          subsystem,
+          classCode,
+          revision,
+          Optional.ofNullable(driver),
+          iommuGroup == null ? OptionalInt.empty() : OptionalInt.of(iommuGroup),
+          numaNode == null ? OptionalInt.empty() : OptionalInt.of(numaNode),
+          sizes);
+    }
+  }
+}

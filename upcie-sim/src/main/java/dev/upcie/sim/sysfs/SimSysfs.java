@@ -1,0 +1,431 @@
+package dev.upcie.sim.sysfs;
+
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciFunction;
+import dev.upcie.support.UpcieException;
+import dev.upcie.sys.Errno;
+import dev.upcie.sysfs.Sysfs;
+import dev.upcie.sysfs.SysfsException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An in-memory sysfs that lays out PCI functions as Linux does and answers writes as Linux does.
+ *
+ * <p>The tree lives in jimfs: {@code devices/pci0000:00/<address>} with the kernel's attributes
+ * ({@code vendor device subsystem_* class revision numa_node driver_override enable resource
+ * config}) and links ({@code driver}, {@code iommu_group}), {@code bus/pci/devices} linking to
+ * them, {@code bus/pci/drivers/<name>} with one link per bound function, and {@code
+ * kernel/iommu_groups/<n>/devices}. Reads see exactly that tree.
+ *
+ * <p>Writes take effect synchronously, like the kernel's stores, with the kernel's errno when
+ * refused:
+ *
+ * <table>
+ *   <caption>simulated writes</caption>
+ *   <tr><th>attribute</th><th>effect</th><th>refused with</th></tr>
+ *   <tr><td>{@code devices/.../driver_override}</td><td>sets it; an empty line clears it</td>
+ *       <td></td></tr>
+ *   <tr><td>{@code bus/pci/drivers_probe}</td><td>binds an unbound function to the first driver
+ *       that matches (the override, else an id table)</td><td>ENODEV: no such function</td></tr>
+ *   <tr><td>{@code bus/pci/drivers/X/bind}</td><td>binds to X</td><td>ENODEV: no such function,
+ *       X does not match it, or X's probe rejects it; EBUSY: already bound</td></tr>
+ *   <tr><td>{@code bus/pci/drivers/X/unbind}, {@code devices/.../driver/unbind}</td>
+ *       <td>unbinds</td><td>ENODEV: not bound to X</td></tr>
+ *   <tr><td>read-only attributes ({@code vendor}, ...)</td><td></td><td>EACCES, as for root</td>
+ *       </tr>
+ * </table>
+ *
+ * <pre>{@code
+ * SimSysfs sysfs = SimSysfs.builder()
+ *     .driver(SimDriver.claiming("nvme", PciSelector.any().withClass(PciClassCode.NVME)))
+ *     .driver(SimDriver.overrideOnly("vfio-pci"))
+ *     .function(SimFunction.builder("0000:00:05.0").id(0x1b36, 0x0010).classCode(0x010802)
+ *         .driver("nvme").iommuGroup(5).bar(0, 16384).build())
+ *     .build();
+ * new PciDriverBinder(sysfs).bind(PciAddress.parse("00:05.0"), "vfio-pci");
+ * }</pre>
+ */
+public final class SimSysfs implements Sysfs {
+  private static final Pattern DRIVER_FILE =
+      Pattern.compile("bus/pci/drivers/(?<driver>[^/]+)/(?<file>bind|unbind|new_id|remove_id)");
+  private static final Pattern DEVICE_FILE =
+      Pattern.compile("devices/pci[0-9a-f]{4,8}:[0-9a-f]{2}/(?<address>[^/]+)/(?<file>[^/]+)");
+  // Writable in the kernel but not modelled yet: writes are refused loudly, never ignored.
+  private static final Set<String> UNMODELLED =
+      Set.of("new_id", "remove_id", "remove", "rescan", "reset", "enable", "bus/pci/rescan");
+
+  private final Path root;
+  private final Sysfs tree;
+  private final Map<String, SimDriver> drivers;
+
+  private SimSysfs(Path root, Map<String, SimDriver> drivers) {
+    this.root = root;
+    this.tree = Sysfs.of(root);
+    this.drivers = Map.copyOf(drivers);
+  }
+
+  /** Starts an empty machine: no drivers, no functions. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The drivers this kernel has loaded. */
+  public List<SimDriver> drivers() {
+    return List.copyOf(drivers.values());
+  }
+
+  @Override
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public String read(String path) {
+    return tree.read(path);
+  }
+
+  @Override
+  public byte[] readBytes(String path) {
+    return tree.readBytes(path);
+  }
+
+  @Override
+  public List<String> list(String directory) {
+    return tree.list(directory);
+  }
+
+  @Override
+  public Optional<String> readLink(String path) {
+    return tree.readLink(path);
+  }
+
+  @Override
+  public boolean exists(String path) {
+    return tree.exists(path);
+  }
+
+  @Override
+  public synchronized void write(String path, String value) {
+    Path file = root.resolve(path);
+    String operation = "write \"" + value.strip() + "\" to";
+    if (!Files.exists(file)) {
+      throw new SysfsException(operation, file, Errno.ENOENT);
+    }
+    if (Files.isDirectory(file)) {
+      throw new SysfsException(operation, file, Errno.EISDIR);
+    }
+    String real = realPath(file);
+    String argument = value.strip();
+    Matcher driverFile = DRIVER_FILE.matcher(real);
+    Matcher deviceFile = DEVICE_FILE.matcher(real);
+    if (real.equals("bus/pci/drivers_probe")) {
+      probe(operation, file, argument);
+    } else if (driverFile.matches() && driverFile.group("file").equals("bind")) {
+      bind(operation, file, driverFile.group("driver"), argument);
+    } else if (driverFile.matches() && driverFile.group("file").equals("unbind")) {
+      unbind(operation, file, driverFile.group("driver"), argument);
+    } else if (deviceFile.matches() && deviceFile.group("file").equals("driver_override")) {
+      writeFile(real, (argument.isEmpty() ? "(null)" : argument) + "\n");
+    } else if (UNMODELLED.contains(real)
+        || driverFile.matches()
+        || (deviceFile.matches() && UNMODELLED.contains(deviceFile.group("file")))) {
+      throw new UpcieException(
+          operation + " " + file + ": the simulator does not model writes to this attribute yet");
+    } else {
+      // The kernel refuses to open attributes without a store method for writing, even for root.
+      throw new SysfsException(operation, file, Errno.EACCES);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SimSysfs[" + drivers.keySet() + "]";
+  }
+
+  private void probe(String operation, Path file, String argument) {
+    PciFunction function = function(operation, file, argument);
+    if (function.driver().isPresent()) {
+      return;
+    }
+    for (SimDriver driver : drivers.values()) {
+      if (driver.matches(function) && driver.accepts(function)) {
+        attach(function.address(), driver.name());
+        return;
+      }
+    }
+    // No driver took it: the kernel reports success and leaves the function unbound.
+  }
+
+  private void bind(String operation, Path file, String driver, String argument) {
+    PciFunction function = function(operation, file, argument);
+    SimDriver target = drivers.get(driver);
+    if (!target.matches(function)) {
+      throw new SysfsException(operation, file, Errno.ENODEV);
+    }
+    if (function.driver().isPresent()) {
+      throw new SysfsException(operation, file, Errno.EBUSY);
+    }
+    if (!target.accepts(function)) {
+      // The probe's own error comes back from bind; drivers reject unknown hardware with ENODEV.
+      throw new SysfsException(operation, file, Errno.ENODEV);
+    }
+    attach(function.address(), driver);
+  }
+
+  private void unbind(String operation, Path file, String driver, String argument) {
+    PciFunction function = function(operation, file, argument);
+    if (!function.isBoundTo(driver)) {
+      throw new SysfsException(operation, file, Errno.ENODEV);
+    }
+    String address = function.address().toString();
+    delete(deviceDir(function.address()) + "/driver");
+    delete("bus/pci/drivers/" + driver + "/" + address);
+  }
+
+  private PciFunction function(String operation, Path file, String argument) {
+    if (!PciAddress.isAddress(argument)) {
+      throw new SysfsException(operation, file, Errno.ENODEV);
+    }
+    PciAddress address = PciAddress.parse(argument);
+    // The kernel looks functions up by their exact name.
+    if (!address.toString().equals(argument)) {
+      throw new SysfsException(operation, file, Errno.ENODEV);
+    }
+    return new PciBus(tree)
+        .find(address)
+        .orElseThrow(() -> new SysfsException(operation, file, Errno.ENODEV));
+  }
+
+  private void attach(PciAddress address, String driver) {
+    String dir = deviceDir(address);
+    link(dir + "/driver", "../../../bus/pci/drivers/" + driver);
+    link("bus/pci/drivers/" + driver + "/" + address, "../../../../" + dir);
+  }
+
+  private String realPath(Path file) {
+    try {
+      return root.toRealPath().relativize(file.toRealPath()).toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String deviceDir(PciAddress address) {
+    return "devices/pci"
+        + String.format("%04x:%02x", address.domain(), address.bus())
+        + "/"
+        + address;
+  }
+
+  private void writeFile(String path, String content) {
+    try {
+      Files.writeString(root.resolve(path), content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void link(String path, String target) {
+    try {
+      Files.createSymbolicLink(root.resolve(path), root.getFileSystem().getPath(target));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void delete(String path) {
+    try {
+      Files.delete(root.resolve(path));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Builds a {@link SimSysfs}: drivers first, then functions (a function's boot driver must be one
+   * of them).
+   */
+  public static final class Builder {
+    private final Map<String, SimDriver> drivers = new LinkedHashMap<>();
+    private final Map<PciAddress, SimFunction> functions = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** Loads a driver; the kernel probes drivers in the order they were loaded. */
+    public Builder driver(SimDriver driver) {
+      if (drivers.putIfAbsent(driver.name(), driver) != null) {
+        throw new IllegalArgumentException("driver " + driver.name() + " is already loaded");
+      }
+      return this;
+    }
+
+    /** Adds a function. */
+    public Builder function(SimFunction function) {
+      function
+          .driver()
+          .filter(d -> !drivers.containsKey(d))
+          .ifPresent(d -> {
+            throw new IllegalArgumentException(
+                function.address() + " starts on driver " + d + ", which is not loaded");
+          });
+      if (functions.putIfAbsent(function.address(), function) != null) {
+        throw new IllegalArgumentException("two functions at " + function.address());
+      }
+      return this;
+    }
+
+    /** Writes the tree into a fresh in-memory file system. */
+    public SimSysfs build() {
+      FileSystem fs =
+          Jimfs.newFileSystem(
+              Configuration.unix().toBuilder().setAttributeViews("basic", "posix").build());
+      Path root = fs.getPath("/sys");
+      Writer writer = new Writer(root);
+      writer.dir("bus/pci/devices");
+      writer.dir("bus/pci/drivers");
+      writer.dir("kernel/iommu_groups");
+      writer.file("bus/pci/drivers_probe", "");
+      writer.file("bus/pci/rescan", "");
+      for (SimDriver driver : drivers.values()) {
+        String dir = "bus/pci/drivers/" + driver.name();
+        writer.dir(dir);
+        writer.file(dir + "/bind", "");
+        writer.file(dir + "/unbind", "");
+        writer.file(dir + "/new_id", "");
+        writer.file(dir + "/remove_id", "");
+      }
+      long nextBarAddress = 0xfe00_0000L;
+      for (SimFunction f : functions.values()) {
+        nextBarAddress = writer.function(f, nextBarAddress);
+      }
+      return new SimSysfs(root, drivers);
+    }
+  }
+
+  /** Lays out one function's directory the way the kernel does. */
+  private static final class Writer {
+    private final Path root;
+
+    Writer(Path root) {
+      this.root = root;
+    }
+
+    long function(SimFunction f, long nextBarAddress) {
+      String dir = deviceDir(f.address());
+      dir(dir);
+      file(dir + "/vendor", hex4(f.id().vendor()));
+      file(dir + "/device", hex4(f.id().device()));
+      file(dir + "/subsystem_vendor", hex4(f.subsystem().vendor()));
+      file(dir + "/subsystem_device", hex4(f.subsystem().device()));
+      file(dir + "/class", f.classCode() + "\n");
+      file(dir + "/revision", String.format("0x%02x\n", f.revision()));
+      file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
+      file(dir + "/driver_override", "(null)\n");
+      file(dir + "/enable", "0\n");
+      file(dir + "/remove", "");
+      file(dir + "/reset", "");
+      long[] barAddresses = new long[6];
+      StringBuilder resource = new StringBuilder();
+      for (int i = 0; i < 13; i++) {
+        long size = i < 6 ? f.barSizes().get(i) : 0;
+        if (size == 0) {
+          resource.append(String.format("0x%016x 0x%016x 0x%016x\n", 0L, 0L, 0L));
+          continue;
+        }
+        long start = (nextBarAddress - size) & -size;
+        nextBarAddress = start;
+        barAddresses[i] = start;
+        // IORESOURCE_MEM | IORESOURCE_MEM_64 | IORESOURCE_SIZEALIGN, as QEMU's NVMe BAR0 shows.
+        resource.append(
+            String.format("0x%016x 0x%016x 0x%016x\n", start, start + size - 1, 0x140204L));
+      }
+      file(dir + "/resource", resource.toString());
+      bytes(dir + "/config", config(f, barAddresses));
+      link("bus/pci/devices/" + f.address(), "../../../" + dir);
+      f.driver()
+          .ifPresent(d -> {
+            link(dir + "/driver", "../../../bus/pci/drivers/" + d);
+            link("bus/pci/drivers/" + d + "/" + f.address(), "../../../../" + dir);
+          });
+      f.iommuGroup()
+          .ifPresent(g -> {
+            dir("kernel/iommu_groups/" + g + "/devices");
+            link(dir + "/iommu_group", "../../../kernel/iommu_groups/" + g);
+            link("kernel/iommu_groups/" + g + "/devices/" + f.address(), "../../../../" + dir);
+          });
+      return nextBarAddress;
+    }
+
+    /** The first 256 bytes of a type 0 configuration header. */
+    private static byte[] config(SimFunction f, long[] barAddresses) {
+      ByteBuffer config = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+      config.putShort(0x00, (short) f.id().vendor());
+      config.putShort(0x02, (short) f.id().device());
+      config.put(0x08, (byte) f.revision());
+      config.put(0x09, (byte) f.classCode().progIf());
+      config.put(0x0a, (byte) f.classCode().subClass());
+      config.put(0x0b, (byte) f.classCode().baseClass());
+      for (int i = 0; i < 6; i++) {
+        if (barAddresses[i] != 0) {
+          // 64-bit memory BAR: type bits 0b10; the upper half goes in the next BAR slot.
+          config.putLong(0x10 + 4 * i, barAddresses[i] | 0x4);
+        }
+      }
+      config.putShort(0x2c, (short) f.subsystem().vendor());
+      config.putShort(0x2e, (short) f.subsystem().device());
+      return config.array();
+    }
+
+    private static String hex4(int value) {
+      return String.format("0x%04x\n", value);
+    }
+
+    void dir(String path) {
+      try {
+        Files.createDirectories(root.resolve(path));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    void file(String path, String content) {
+      try {
+        Files.writeString(root.resolve(path), content);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    void bytes(String path, byte[] content) {
+      try {
+        Files.write(root.resolve(path), content);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    void link(String path, String target) {
+      try {
+        Files.createSymbolicLink(root.resolve(path), root.getFileSystem().getPath(target));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package dev.upcie.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.upcie.mmio.Mmio;
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciException;
+import dev.upcie.pci.PciFunction;
+import org.junit.jupiter.api.Test;
+
+class SimMachineTest {
+  @Test
+  void qemuQ35MatchesTheRecordedGuest() {
+    // From shared/data/sysfs/qemu-q35-iommu-nvme-edu.umockdev.
+    assertThat(SimMachine.qemuQ35().bus().functions())
+        .extracting(
+            f -> f.address().toString(),
+            f -> f.id().toString(),
+            f -> f.classCode().toString(),
+            f -> f.driver().orElse("-"),
+            f -> f.iommuGroup().getAsInt())
+        .containsExactly(
+            tuple("0000:00:00.0", "8086:29c0", "0x060000", "-", 0),
+            tuple("0000:00:01.0", "1234:1111", "0x030000", "-", 1),
+            tuple("0000:00:02.0", "8086:10d3", "0x020000", "-", 2),
+            tuple("0000:00:03.0", "1af4:1009", "0x000200", "virtio-pci", 3),
+            tuple("0000:00:04.0", "1af4:1009", "0x000200", "virtio-pci", 4),
+            tuple("0000:00:05.0", "1b36:0010", "0x010802", "nvme", 5),
+            tuple("0000:00:06.0", "1234:11e8", "0x00ff00", "-", 6),
+            tuple("0000:00:1f.0", "8086:2918", "0x060100", "-", 7),
+            tuple("0000:00:1f.2", "8086:2922", "0x010601", "-", 7),
+            tuple("0000:00:1f.3", "8086:2930", "0x0c0500", "-", 7));
+  }
+
+  @Test
+  void opensTheNvmeControllerWithItsRegisters() {
+    SimMachine machine = SimMachine.qemuQ35();
+    try (SimPciDevice nvme = machine.open(PciAddress.parse("00:05.0"))) {
+      PciFunction function = nvme.function();
+      assertThat(function.revision()).isEqualTo(2);
+      assertThat(nvme.backend()).isEqualTo("sim");
+      assertThat(nvme.bar(0).getLongVolatile(0)).isEqualTo(0x004018200f0107ffL);
+      assertThatThrownBy(() -> nvme.bar(2))
+          .isInstanceOf(PciException.class)
+          .hasMessage("BAR2 of 0000:00:05.0 is not implemented");
+    }
+  }
+
+  @Test
+  void aClosedHandleRefusesItsBars() {
+    SimPciDevice nvme = SimMachine.qemuQ35().open(PciAddress.parse("00:05.0"));
+    Mmio bar0 = nvme.bar(0);
+    nvme.close();
+    nvme.close();
+
+    assertThatThrownBy(() -> bar0.getIntVolatile(0x8))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is no longer mapped");
+    assertThatThrownBy(() -> nvme.bar(0)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aFunctionWithoutModelCannotBeOpened() {
+    assertThatThrownBy(() -> SimMachine.qemuQ35().open(PciAddress.parse("00:06.0")))
+        .isInstanceOf(PciException.class)
+        .hasMessage(
+            "the simulator has no device model behind 0000:00:06.0 1234:11e8 Unclassified device;"
+                + " functions with one: [0000:00:05.0]");
+  }
+}

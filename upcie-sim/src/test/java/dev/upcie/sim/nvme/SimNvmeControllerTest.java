@@ -1,0 +1,52 @@
+package dev.upcie.sim.nvme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.upcie.mmio.Mmio;
+import dev.upcie.nvme.NvmeCap;
+import dev.upcie.nvme.NvmeCc;
+import dev.upcie.nvme.NvmeRegisters;
+import dev.upcie.nvme.NvmeVersion;
+import org.junit.jupiter.api.Test;
+
+class SimNvmeControllerTest {
+  private final Mmio bar0 = new SimNvmeController().bar(0).orElseThrow();
+
+  @Test
+  void reportsQemuCapabilitiesAndVersion() {
+    assertThat(bar0.size()).isEqualTo(16 * 1024);
+    assertThat(bar0.getLongVolatile(NvmeRegisters.CAP)).isEqualTo(0x004018200f0107ffL);
+    assertThat(new NvmeCap(bar0.getLongVolatile(NvmeRegisters.CAP)).mqes()).isEqualTo(2047);
+    assertThat(new NvmeVersion(bar0.getIntVolatile(NvmeRegisters.VS))).hasToString("1.4.0");
+    assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS)).isZero();
+  }
+
+  @Test
+  void capabilitiesAndStatusAreReadOnly() {
+    bar0.putLongVolatile(NvmeRegisters.CAP, 0);
+    bar0.putIntVolatile(NvmeRegisters.CSTS, 1);
+
+    assertThat(bar0.getLongVolatile(NvmeRegisters.CAP)).isEqualTo(0x004018200f0107ffL);
+    assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS)).isZero();
+  }
+
+  @Test
+  void configurationKeepsOnlyDefinedFields() {
+    bar0.putIntVolatile(NvmeRegisters.CC, 0xffff_ffff);
+    NvmeCc cc = new NvmeCc(bar0.getIntVolatile(NvmeRegisters.CC));
+
+    assertThat(cc.value()).isEqualTo(0x01ff_fff1);
+    assertThat(cc.iosqes()).isEqualTo(0xf);
+  }
+
+  @Test
+  void adminQueueRegistersKeepTheirFieldsAndPageAlignment() {
+    bar0.putIntVolatile(NvmeRegisters.AQA, 0xffff_ffff);
+    bar0.putLongVolatile(NvmeRegisters.ASQ, 0x1234_5678_9abc_defL);
+    bar0.putLongVolatile(NvmeRegisters.ACQ, 0x2000);
+
+    assertThat(bar0.getIntVolatile(NvmeRegisters.AQA)).isEqualTo(0x0fff_0fff);
+    assertThat(bar0.getLongVolatile(NvmeRegisters.ASQ)).isEqualTo(0x1234_5678_9abc_000L);
+    assertThat(bar0.getLongVolatile(NvmeRegisters.ACQ)).isEqualTo(0x2000);
+  }
+}
