@@ -55,7 +55,7 @@ public record PciAddress(int domain, int bus, int device, int function)
     String trimmed = text.strip();
     Matcher m = FORM.matcher(trimmed);
     if (!m.matches()) {
-      throw new InvalidPciAddressException(text, "not of the form dddd:bb:dd.f or bb:dd.f");
+      throw new InvalidPciAddressException(text, "malformed");
     }
     String domain = m.group("domain");
     int device = Integer.parseInt(m.group("device"), 16);

@@ -91,6 +91,37 @@ public final class PciBus {
     return functions().stream().filter(selector::matches).toList();
   }
 
+  /**
+   * The one function a caller means by {@code selector}: among the matches, the first (by address)
+   * bound to {@code preferredDriver}, else the first.
+   *
+   * <p>The preference keeps a test or tool on the device set aside for it: with two NVMe
+   * controllers, one on {@code nvme} holding the root file system and one on {@code vfio-pci}, the
+   * class selector picks the second.
+   *
+   * @throws PciException if nothing matches, listing the functions that are present
+   */
+  public PciFunction selectOne(PciSelector selector, String preferredDriver) {
+    List<PciFunction> all = functions();
+    List<PciFunction> matches = all.stream().filter(selector::matches).toList();
+    if (matches.isEmpty()) {
+      StringBuilder present = new StringBuilder();
+      for (PciFunction f : all) {
+        present.append(present.isEmpty() ? "" : "; ").append(f.summary());
+      }
+      throw new PciException(
+          "no PCI function matches "
+              + selector
+              + " in "
+              + sysfs.resolve(DEVICES)
+              + (all.isEmpty() ? " (it is empty)" : "; present: " + present));
+    }
+    return matches.stream()
+        .filter(f -> f.isBoundTo(preferredDriver))
+        .findFirst()
+        .orElse(matches.get(0));
+  }
+
   /** The names of the PCI drivers the kernel has loaded, sorted. */
   public List<String> drivers() {
     return sysfs.exists(DRIVERS) ? sysfs.list(DRIVERS) : List.of();

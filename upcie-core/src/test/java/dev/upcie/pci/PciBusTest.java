@@ -60,6 +60,27 @@ class PciBusTest {
   }
 
   @Test
+  void selectOnePrefersTheFunctionOnTheWantedDriver() {
+    new SysfsTreeFixture(dir)
+        .function("0000:00:04.0", "0x1b36", "0x0010", "0x010802", "nvme", 4)
+        .function("0000:00:05.0", "0x1b36", "0x0010", "0x010802", "vfio-pci", 5)
+        .function("0000:00:06.0", "0x1234", "0x11e8", "0x00ff00", null, 6);
+    PciBus bus = new PciBus(Sysfs.of(dir));
+    PciSelector nvme = PciSelector.any().withClass(PciClassCode.NVME);
+
+    assertThat(bus.selectOne(nvme, "vfio-pci").address()).hasToString("0000:00:05.0");
+    assertThat(bus.selectOne(nvme, "uio_pci_generic").address()).hasToString("0000:00:04.0");
+    assertThatThrownBy(() -> bus.selectOne(PciSelector.any().withId(new PciId(8, 9)), "vfio-pci"))
+        .isInstanceOf(PciException.class)
+        .hasMessage(
+            "no PCI function matches id 0008:0009 in "
+                + dir
+                + "/bus/pci/devices; present: 0000:00:04.0 1b36:0010 NVMe controller;"
+                + " 0000:00:05.0 1b36:0010 NVMe controller; 0000:00:06.0 1234:11e8 Unclassified"
+                + " device");
+  }
+
+  @Test
   void aTreeWithoutPciDevicesIsNotSysfs() {
     PciBus bus = new PciBus(Sysfs.of(dir));
 
