@@ -73,12 +73,12 @@ public final class PciBus {
   /**
    * The function at {@code address}.
    *
-   * @throws PciException if there is no such function
+   * @throws PciFunctionNotFoundException if there is no such function
    */
   public PciFunction function(PciAddress address) {
     return find(address)
         .orElseThrow(() ->
-            new PciException(
+            new PciFunctionNotFoundException(
                 "no PCI function "
                     + address
                     + " in "
@@ -99,7 +99,7 @@ public final class PciBus {
    * controllers, one on {@code nvme} holding the root file system and one on {@code vfio-pci}, the
    * class selector picks the second.
    *
-   * @throws PciException if nothing matches, listing the functions that are present
+   * @throws PciFunctionNotFoundException if nothing matches, listing the functions that are present
    */
   public PciFunction selectOne(PciSelector selector, String preferredDriver) {
     List<PciFunction> all = functions();
@@ -109,7 +109,7 @@ public final class PciBus {
       for (PciFunction f : all) {
         present.append(present.isEmpty() ? "" : "; ").append(f.summary());
       }
-      throw new PciException(
+      throw new PciFunctionNotFoundException(
           "no PCI function matches "
               + selector
               + " in "

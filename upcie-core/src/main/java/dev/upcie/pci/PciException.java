@@ -3,7 +3,7 @@ package dev.upcie.pci;
 import dev.upcie.support.UpcieException;
 
 /** A PCI function is absent, unreadable, or could not be bound as asked. */
-public final class PciException extends UpcieException {
+public class PciException extends UpcieException {
   private static final long serialVersionUID = 1L;
 
   /** Creates an exception whose message says what failed, on which function, and what to do. */

@@ -49,7 +49,7 @@ public final class SysfsException extends UpcieException {
     if (errno.number() == Errno.EACCES.number() || errno.number() == Errno.EPERM.number()) {
       return write
           ? ": writing sysfs needs root (or CAP_SYS_ADMIN), and some attributes are read-only"
-          : ": this attribute is readable by root only";
+          : ": this user may not read it; run as root";
     }
     return "";
   }

@@ -6,9 +6,13 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.upcie.mmio.Mmio;
 import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
+import dev.upcie.sysfs.Sysfs;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SimMachineTest {
   @Test
@@ -59,6 +63,14 @@ class SimMachineTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("is no longer mapped");
     assertThatThrownBy(() -> nvme.bar(0)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void theTreeCopiedToDiskReadsLikeTheSimulatedOne(@TempDir Path dir) {
+    SimMachine machine = SimMachine.qemuQ35();
+    machine.sysfs().copyTo(dir);
+
+    assertThat(new PciBus(Sysfs.of(dir)).functions()).isEqualTo(machine.bus().functions());
   }
 
   @Test

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * An in-memory sysfs that lays out PCI functions as Linux does and answers writes as Linux does.
@@ -150,6 +151,30 @@ public final class SimSysfs implements Sysfs {
     } else {
       // The kernel refuses to open attributes without a store method for writing, even for root.
       throw new SysfsException(operation, file, Errno.EACCES);
+    }
+  }
+
+  /**
+   * Copies the tree as it is now into {@code target} on another file system (usually the disk):
+   * directories, attribute contents and relative links, so tools that take a {@code --sysfs-root}
+   * can read the simulated machine. Later writes to this sysfs are not reflected there.
+   *
+   * @throws UncheckedIOException if the copy fails
+   */
+  public synchronized void copyTo(Path target) {
+    try (Stream<Path> tree = Files.walk(root)) {
+      for (Path source : (Iterable<Path>) tree::iterator) {
+        Path destination = target.resolve(root.relativize(source).toString());
+        if (Files.isSymbolicLink(source)) {
+          Files.createSymbolicLink(destination, Path.of(Files.readSymbolicLink(source).toString()));
+        } else if (Files.isDirectory(source)) {
+          Files.createDirectories(destination);
+        } else {
+          Files.write(destination, Files.readAllBytes(source));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the simulated sysfs to " + target, e);
     }
   }
 

@@ -1,0 +1,53 @@
+package dev.upcie.tools;
+
+import dev.upcie.pci.InvalidPciAddressException;
+import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.sys.Errno;
+import dev.upcie.sys.ErrnoException;
+import dev.upcie.sysfs.SysfsException;
+
+/** The exit statuses of {@code upcie}, so scripts can tell failures apart. */
+public enum ExitCode {
+  /** Done. */
+  OK(0),
+  /** The operation failed: the kernel or the device refused. */
+  FAILURE(1),
+  /** The command line was wrong: unknown option, malformed address, missing directory. */
+  USAGE(2),
+  /** The device or function named does not exist. */
+  NOT_FOUND(3),
+  /** The operation needs privileges this user lacks (usually root). */
+  NO_PERMISSION(4);
+
+  private final int code;
+
+  ExitCode(int code) {
+    this.code = code;
+  }
+
+  /** The process exit status. */
+  public int code() {
+    return code;
+  }
+
+  /** The status a failure maps to, looking through its causes for a permission error. */
+  static ExitCode of(Throwable failure) {
+    if (failure instanceof UsageException || failure instanceof InvalidPciAddressException) {
+      return USAGE;
+    }
+    if (failure instanceof PciFunctionNotFoundException) {
+      return NOT_FOUND;
+    }
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      Errno errno =
+          t instanceof SysfsException s
+              ? s.errno()
+              : t instanceof ErrnoException e ? e.errno() : null;
+      if (errno != null
+          && (errno.number() == Errno.EACCES.number() || errno.number() == Errno.EPERM.number())) {
+        return NO_PERMISSION;
+      }
+    }
+    return FAILURE;
+  }
+}

@@ -1,0 +1,83 @@
+package dev.upcie.tools;
+
+import dev.upcie.support.UpcieException;
+import dev.upcie.tools.devbind.DevbindCommand;
+import dev.upcie.tools.nvme.NvmeCommand;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code upcie} command: {@code devbind} and {@code nvme}.
+ *
+ * <p>Every failure the user can cause or meet prints one line, {@code upcie: <what failed, where,
+ * and what to do>}, and exits with an {@link ExitCode}; stack traces are for bugs only.
+ */
+@Command(
+    name = "upcie",
+    mixinStandardHelpOptions = true,
+    versionProvider = Upcie.Version.class,
+    description = "User-space PCIe toolkit: inspect and bind PCI functions, talk to NVMe.",
+    subcommands = {DevbindCommand.class, NvmeCommand.class},
+    footer = {
+      "",
+      "Exit status: 0 ok, 1 failed, 2 bad usage, 3 device not found, 4 permission denied."
+    })
+public final class Upcie implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given output streams; returns the exit status. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine commandLine = new CommandLine(new Upcie());
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setExecutionExceptionHandler((failure, command, parseResult) -> {
+      if (failure instanceof UpcieException || failure instanceof UncheckedIOException) {
+        command.getErr().println("upcie: " + failure.getMessage());
+        command.getErr().flush();
+        return ExitCode.of(failure).code();
+      }
+      throw failure;
+    });
+    commandLine.setParameterExceptionHandler((failure, arguments) -> {
+      CommandLine command = failure.getCommandLine();
+      command
+          .getErr()
+          .println(
+              "upcie: "
+                  + failure.getMessage()
+                  + " (see: "
+                  + command.getCommandSpec().qualifiedName()
+                  + " --help)");
+      command.getErr().flush();
+      return ExitCode.USAGE.code();
+    });
+    return commandLine.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCode.USAGE.code();
+  }
+
+  /** The version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Upcie.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "upcie " + (version == null ? "(development build)" : version),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.home") + ")"
+      };
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.upcie.tools.devbind;
+
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciFunction;
+import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.pci.PciSelector;
+import dev.upcie.tools.DeviceArgument;
+import dev.upcie.tools.ExitCode;
+import dev.upcie.tools.SysfsOption;
+import dev.upcie.tools.output.Json;
+import dev.upcie.tools.output.Table;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code upcie devbind list}: every PCI function with ids, class, driver and topology. */
+@Command(
+    name = "list",
+    mixinStandardHelpOptions = true,
+    description = {
+      "List PCI functions: address, vendor:device id, class, driver, IOMMU group, NUMA node.",
+      "Reads sysfs only, so it needs no root."
+    })
+public final class ListCommand implements Callable<Integer> {
+  /** The JSON schema name and version of {@code --json}. */
+  static final String SCHEMA = "upcie.devbind.list/1";
+
+  @Mixin SysfsOption sysfs;
+
+  @Option(names = "--json", description = "Print JSON (schema " + SCHEMA + ") instead of a table.")
+  boolean json;
+
+  @Parameters(
+      paramLabel = "DEVICE",
+      arity = "0..*",
+      description =
+          "Only these functions: an address (0000:00:04.0 or 00:04.0) or a vendor:device id"
+              + " (1b36:0010).")
+  List<String> devices = List.of();
+
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    List<PciSelector> selectors = devices.stream().map(DeviceArgument::parse).toList();
+    List<PciFunction> all = new PciBus(sysfs.sysfs()).functions();
+    List<PciFunction> shown = selectors.isEmpty() ? all : select(all, selectors);
+    spec.commandLine().getOut().print(json ? json(shown) : table(shown));
+    spec.commandLine().getOut().flush();
+    return ExitCode.OK.code();
+  }
+
+  private List<PciFunction> select(List<PciFunction> all, List<PciSelector> selectors) {
+    Set<PciFunction> shown = new LinkedHashSet<>();
+    for (PciSelector selector : selectors) {
+      List<PciFunction> matches = all.stream().filter(selector::matches).toList();
+      if (matches.isEmpty()) {
+        throw new PciFunctionNotFoundException(
+            "no PCI function with "
+                + selector
+                + " in "
+                + sysfs.sysfs().resolve(PciBus.DEVICES)
+                + " (run `upcie devbind list` to see them all)");
+      }
+      shown.addAll(matches);
+    }
+    List<PciFunction> sorted = new ArrayList<>(shown);
+    sorted.sort((a, b) -> a.address().compareTo(b.address()));
+    return sorted;
+  }
+
+  private static String table(List<PciFunction> functions) {
+    Table table = new Table("ADDRESS", "ID", "CLASS", "DESCRIPTION", "DRIVER", "IOMMU", "NUMA");
+    for (PciFunction f : functions) {
+      table.row(
+          f.address().toString(),
+          f.id().toString(),
+          f.classCode().toString(),
+          f.classCode().describe(),
+          f.driver().orElse("-")
+              + f.driverOverride()
+                  .filter(o -> !f.isBoundTo(o))
+                  .map(o -> " (override " + o + ")")
+                  .orElse(""),
+          f.iommuGroup().isPresent() ? String.valueOf(f.iommuGroup().getAsInt()) : "-",
+          f.numaNode().isPresent() ? String.valueOf(f.numaNode().getAsInt()) : "-");
+    }
+    return table.toString();
+  }
+
+  private static String json(List<PciFunction> functions) {
+    List<Object> entries = new ArrayList<>();
+    for (PciFunction f : functions) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("address", f.address().toString());
+      entry.put("vendor", String.format("%04x", f.id().vendor()));
+      entry.put("device", String.format("%04x", f.id().device()));
+      entry.put("subsystem_vendor", String.format("%04x", f.subsystem().vendor()));
+      entry.put("subsystem_device", String.format("%04x", f.subsystem().device()));
+      entry.put("class", String.format("%06x", f.classCode().value()));
+      entry.put("class_name", f.classCode().describe());
+      entry.put("revision", f.revision());
+      entry.put("driver", f.driver().orElse(null));
+      entry.put("driver_override", f.driverOverride().orElse(null));
+      entry.put("iommu_group", f.iommuGroup().isPresent() ? f.iommuGroup().getAsInt() : null);
+      entry.put("numa_node", f.numaNode().isPresent() ? f.numaNode().getAsInt() : null);
+      entries.add(entry);
+    }
+    Map<String, Object> document = new LinkedHashMap<>();
+    document.put("schema", SCHEMA);
+    document.put("functions", entries);
+    return Json.write(document);
+  }
+}

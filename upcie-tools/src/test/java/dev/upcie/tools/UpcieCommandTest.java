@@ -1,0 +1,158 @@
+package dev.upcie.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciDriverBinder;
+import dev.upcie.sim.SimMachine;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line against the simulated QEMU machine, exported to disk as a sysfs tree. */
+class UpcieCommandTest {
+  @TempDir Path sysfs;
+  private SimMachine machine;
+
+  record Result(int exit, String out, String err) {}
+
+  @BeforeEach
+  void exportSimulatedMachine() {
+    machine = SimMachine.qemuQ35();
+    machine.sysfs().copyTo(sysfs);
+  }
+
+  @Test
+  void listPrintsEveryFunctionAsATable() {
+    Result r = upcie("devbind", "list", "--sysfs-root", sysfs.toString());
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out().lines())
+        .hasSize(11)
+        .first()
+        .asString()
+        .matches("ADDRESS +ID +CLASS +DESCRIPTION +DRIVER +IOMMU +NUMA");
+    assertThat(r.out())
+        .containsPattern("0000:00:05.0  1b36:0010  0x010802  NVMe controller +nvme +5 +-\n")
+        .containsPattern("0000:00:06.0  1234:11e8  0x00ff00  Unclassified device +- +6 +-\n");
+  }
+
+  @Test
+  void listShowsAnOverrideThatIsNotYetInEffect() {
+    machine.sysfs().write("bus/pci/devices/0000:00:06.0/driver_override", "vfio-pci");
+    Path tree = sysfs.resolve("after");
+    machine.sysfs().copyTo(tree);
+
+    assertThat(upcie("devbind", "list", "--sysfs-root", tree.toString(), "00:06.0").out())
+        .contains("- (override vfio-pci)");
+  }
+
+  @Test
+  void listFiltersByAddressAndId() {
+    Result r = upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "1af4:1009", "00:05.0");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out().lines().skip(1).map(l -> l.substring(0, 12)))
+        .containsExactly("0000:00:03.0", "0000:00:04.0", "0000:00:05.0");
+  }
+
+  @Test
+  void listJsonIsVersionedAndCarriesEveryField() throws Exception {
+    Result r = upcie("devbind", "list", "--json", "--sysfs-root", sysfs.toString(), "00:05.0");
+
+    JsonNode document = new ObjectMapper().readTree(r.out());
+    assertThat(document.get("schema").asText()).isEqualTo("upcie.devbind.list/1");
+    JsonNode nvme = document.get("functions").get(0);
+    assertThat(nvme.get("address").asText()).isEqualTo("0000:00:05.0");
+    assertThat(nvme.get("vendor").asText()).isEqualTo("1b36");
+    assertThat(nvme.get("device").asText()).isEqualTo("0010");
+    assertThat(nvme.get("class").asText()).isEqualTo("010802");
+    assertThat(nvme.get("driver").asText()).isEqualTo("nvme");
+    assertThat(nvme.get("driver_override").isNull()).isTrue();
+    assertThat(nvme.get("iommu_group").asInt()).isEqualTo(5);
+    assertThat(nvme.get("numa_node").isNull()).isTrue();
+    assertThat(nvme.get("revision").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void badInputIsOneLineAndADistinctExitStatus() {
+    assertOneLine(
+        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "zz"),
+        2,
+        "invalid device \"zz\"");
+    assertOneLine(
+        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "00:09.0"),
+        3,
+        "no PCI function with address 0000:00:09.0");
+    assertOneLine(
+        upcie("devbind", "list", "--sysfs-root", sysfs.resolve("nope").toString()),
+        2,
+        "--sysfs-root " + sysfs.resolve("nope") + ": no such directory");
+    assertOneLine(
+        upcie("devbind", "list", "--sysfs-root", sysfs.resolve("bus").toString()),
+        1,
+        "no bus/pci/devices under " + sysfs.resolve("bus"));
+    assertOneLine(upcie("devbind", "list", "--frobnicate"), 2, "Unknown option: '--frobnicate'");
+  }
+
+  @Test
+  void showRegsDecodesTheSimulatedController() {
+    Result r = upcie("nvme", "show-regs", "--backend", "sim");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out())
+        .contains("device  0000:00:05.0 1b36:0010 NVMe controller (sim)")
+        .contains("cap     0x004018200f0107ff  mqes=2047 cqr=1 ams=0 to=15 (7500 ms) dstrd=0")
+        .contains("vs      0x00010400          1.4.0")
+        .contains("csts    0x00000000          rdy=0 cfs=0");
+  }
+
+  @Test
+  void showRegsFallsBackToTheSimulatorAndSaysSo() throws Exception {
+    Result r = upcie("nvme", "show-regs", "--json", "--sysfs-root", sysfs.toString());
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.err()).contains("no NVMe controller matching class 0x010802 is bound to vfio-pci");
+    JsonNode document = new ObjectMapper().readTree(r.out());
+    assertThat(document.get("device").get("backend").asText()).isEqualTo("sim");
+    assertThat(document.get("registers").get("cap").asLong()).isEqualTo(0x004018200f0107ffL);
+    assertThat(document.get("version").asText()).isEqualTo("1.4.0");
+  }
+
+  @Test
+  void showRegsPicksAControllerBoundToVfioAndReportsWhyItCannotOpenIt() {
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:05.0"), "vfio-pci");
+    Path tree = sysfs.resolve("bound");
+    machine.sysfs().copyTo(tree);
+
+    Result r = upcie("nvme", "show-regs", "--sysfs-root", tree.toString());
+
+    // The tree says vfio-pci, so auto takes the real path; this machine has no /dev/vfio.
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).startsWith("upcie: VFIO is not available: /dev/vfio/vfio does not exist");
+  }
+
+  private static void assertOneLine(Result r, int exit, String message) {
+    assertThat(r.exit()).as("exit status for: %s", r.err()).isEqualTo(exit);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().lines())
+        .hasSize(1)
+        .first()
+        .asString()
+        .startsWith("upcie: ")
+        .contains(message);
+  }
+
+  private static Result upcie(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Upcie.run(args, new PrintWriter(out), new PrintWriter(err));
+    return new Result(exit, out.toString(), err.toString());
+  }
+}

@@ -1,0 +1,141 @@
+package dev.upcie.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged jar, run as users run it: {@code java -jar target/upcie.jar ...}. */
+class UpcieJarIT {
+  private static final Path JAR = Path.of("target/upcie.jar");
+  private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
+  record Result(int exit, String out, String err) {}
+
+  @Test
+  void listShowsExactlyTheFunctionsAndDriversTheKernelReports() throws Exception {
+    Path devices = Path.of("/sys/bus/pci/devices");
+    assumeTrue(Files.isDirectory(devices), "this machine has no /sys/bus/pci/devices");
+
+    Result r = run(List.of(), "devbind", "list", "--json");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.err()).as("no warnings, no noise").isEmpty();
+    JsonNode functions = new ObjectMapper().readTree(r.out()).get("functions");
+    List<String> listed = new ArrayList<>();
+    for (JsonNode f : functions) {
+      String address = f.get("address").asText();
+      listed.add(address);
+      Path link = devices.resolve(address).resolve("driver");
+      String kernelDriver =
+          Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : null;
+      assertThat(f.get("driver").isNull() ? null : f.get("driver").asText())
+          .as("driver of %s", address)
+          .isEqualTo(kernelDriver);
+    }
+    try (Stream<Path> entries = Files.list(devices)) {
+      assertThat(listed)
+          .containsExactlyElementsOf(
+              entries.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
+  void theTableHasOneRowPerFunction() throws Exception {
+    assumeTrue(Files.isDirectory(Path.of("/sys/bus/pci/devices")), "no /sys/bus/pci/devices");
+    Result r = run(List.of(), "devbind", "list");
+
+    try (Stream<Path> entries = Files.list(Path.of("/sys/bus/pci/devices"))) {
+      assertThat(r.out().lines()).hasSize(1 + (int) entries.count());
+    }
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void mistakesGiveOneLineAndNoStackTrace() throws Exception {
+    assertOneLine(run(List.of(), "devbind", "list", "00:zz.1"), 2, "invalid PCI address");
+    assertOneLine(run(List.of(), "devbind", "list", "ffff:ff:1f.7"), 3, "no PCI function");
+    assertOneLine(
+        run(List.of(), "devbind", "list", "--sysfs-root", "/nonexistent"), 2, "no such directory");
+    assertOneLine(run(List.of(), "nvme", "show-regs", "--device", "nope"), 2, "invalid device");
+  }
+
+  @Test
+  void showRegsRunsTheSimulatedControllerWhereNoneIsBound() throws Exception {
+    Result r = run(List.of(), "nvme", "show-regs", "--backend", "sim");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("vs      0x00010400          1.4.0");
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void anUnreadableTreeIsAPermissionErrorForAnOrdinaryUser(@TempDir Path dir) throws Exception {
+    Path setpriv = Path.of("/usr/bin/setpriv");
+    assumeTrue(
+        "root".equals(System.getProperty("user.name")) && Files.isExecutable(setpriv),
+        "needs root and setpriv to run the jar as nobody");
+    Path devices = Files.createDirectories(dir.resolve("sysfs/bus/pci/devices"));
+    Files.setPosixFilePermissions(devices, PosixFilePermissions.fromString("---------"));
+    for (Path p = devices.getParent(); !p.equals(dir.getParent()); p = p.getParent()) {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Path jar = Files.copy(JAR, dir.resolve("upcie.jar"));
+    Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+
+    Result r =
+        run(
+            List.of(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups"),
+            jar,
+            "devbind",
+            "list",
+            "--sysfs-root",
+            dir.resolve("sysfs").toString());
+
+    assertOneLine(r, 4, "EACCES (Permission denied): this user may not read it; run as root");
+  }
+
+  private static void assertOneLine(Result r, int exit, String message) {
+    assertThat(r.exit()).as("exit status; stderr: %s", r.err()).isEqualTo(exit);
+    assertThat(r.err().lines())
+        .hasSize(1)
+        .first()
+        .asString()
+        .startsWith("upcie: ")
+        .contains(message);
+    assertThat(r.out()).isEmpty();
+  }
+
+  private static Result run(List<String> prefix, String... args)
+      throws IOException, InterruptedException {
+    return run(prefix, JAR, args);
+  }
+
+  private static Result run(List<String> prefix, Path jar, String... args)
+      throws IOException, InterruptedException {
+    assertThat(jar).as("the shaded jar; run `mvn package` first").exists();
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(JAVA.toString(), "-jar", jar.toAbsolutePath().toString()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).start();
+    byte[] out = process.getInputStream().readAllBytes();
+    byte[] err = process.getErrorStream().readAllBytes();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(
+        process.exitValue(),
+        new String(out, StandardCharsets.UTF_8),
+        new String(err, StandardCharsets.UTF_8));
+  }
+}
