@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Assumptions;
  * @param busybox a statically linked busybox
  */
 record QemuEnvironment(Path qemu, Path kernel, Path modules, Path busybox) {
-  static final String REQUIRED_PROPERTY = "upcie.qemu.required";
+  static final String REQUIRED_PROPERTY = "upcie.ci";
 
   /** Finds the environment, or skips (or fails, where required) saying what is missing. */
   static QemuEnvironment require() throws IOException {

@@ -1,0 +1,27 @@
+package dev.upcie.it.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** A guest that never finishes is killed at the timeout, and the failure shows its console. */
+class QemuGuestTimeoutIT {
+  @Test
+  void aHungGuestFailsWithinTheTimeoutWithItsConsoleLog() throws Exception {
+    QemuGuest guest =
+        new QemuGuest(QemuEnvironment.require(), Path.of("target/qemu/hang"))
+            .iommu(false)
+            .timeout(Duration.ofSeconds(30));
+    long start = System.nanoTime();
+
+    assertThatThrownBy(() -> guest.run("echo upcie-hang-test: stuck now; sleep 100000\n"))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageStartingWith("the QEMU guest did not finish within 30 s and was killed")
+        .hasMessageContaining("upcie-hang-test: stuck now");
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(45));
+  }
+}
