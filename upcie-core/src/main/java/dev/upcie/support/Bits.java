@@ -28,7 +28,7 @@ public final class Bits {
   /** {@code value} with its field at {@code offset} replaced by {@code field}. */
   public static long set(long value, int offset, int width, long field) {
     long mask = mask(offset, width);
-    if ((field << offset & ~mask) != 0 || (width < 64 && field >>> width != 0)) {
+    if (width < 64 && field >>> width != 0) {
       throw new IllegalArgumentException(
           "0x" + Long.toHexString(field) + " does not fit in " + width + " bits");
     }

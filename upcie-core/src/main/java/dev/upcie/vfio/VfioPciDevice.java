@@ -9,6 +9,9 @@ import dev.upcie.pci.PciFunction;
 import dev.upcie.support.Sizes;
 import dev.upcie.sysfs.Sysfs;
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /**
  * A PCI function opened through VFIO type1: container, group and device, with its BARs mapped on
@@ -32,6 +35,8 @@ public final class VfioPciDevice implements PciDeviceHandle {
   public static final String DRIVER = "vfio-pci";
 
   private static final int BAR_COUNT = 6;
+  // Drivers that leave a group usable by VFIO: vfio-pci itself, the stub, and bridges' port driver.
+  private static final Set<String> VIABLE_DRIVERS = Set.of(DRIVER, "pci-stub", "pcieport");
 
   private final PciFunction function;
   private final VfioContainer container;
@@ -79,6 +84,7 @@ public final class VfioPciDevice implements PciDeviceHandle {
               + " has no IOMMU group: the kernel runs without an IOMMU; boot with intel_iommu=on"
               + " (or amd_iommu=on), or use UIO instead of VFIO");
     }
+    requireViable(sysfs, function.iommuGroup().getAsInt(), address);
     VfioContainer container = VfioContainer.open();
     VfioGroup group = null;
     VfioDevice device = null;
@@ -92,6 +98,38 @@ public final class VfioPciDevice implements PciDeviceHandle {
       closeQuietly(group);
       container.close();
       throw e;
+    }
+  }
+
+  /**
+   * The kernel hands out a group only if every device in it is on vfio-pci, a stub, or nothing;
+   * name the devices that are not, which the kernel's refusal does not.
+   */
+  private static void requireViable(Sysfs sysfs, int group, PciAddress address) {
+    String devices = "kernel/iommu_groups/" + group + "/devices";
+    if (!sysfs.exists(devices)) {
+      return;
+    }
+    PciBus bus = new PciBus(sysfs);
+    List<String> blocking = new ArrayList<>();
+    for (String name : sysfs.list(devices)) {
+      if (!PciAddress.isAddress(name)) {
+        continue;
+      }
+      bus.find(PciAddress.parse(name))
+          .flatMap(PciFunction::driver)
+          .filter(driver -> !VIABLE_DRIVERS.contains(driver))
+          .ifPresent(driver -> blocking.add(name + " (bound to " + driver + ")"));
+    }
+    if (!blocking.isEmpty()) {
+      throw new VfioException(
+          "IOMMU group "
+              + group
+              + " of "
+              + address
+              + " is not viable: "
+              + String.join(", ", blocking)
+              + " must be bound to vfio-pci or unbound too");
     }
   }
 

@@ -48,6 +48,25 @@ class VfioPciDeviceTest {
   }
 
   @Test
+  void aGroupSharedWithAHostDriverNamesTheDeviceThatBlocksIt() throws Exception {
+    new SysfsTreeFixture(dir)
+        .function("0000:00:1f.0", "0x8086", "0x2918", "0x060100", "lpc_ich", 7)
+        .function("0000:00:1f.2", "0x8086", "0x2922", "0x010601", "vfio-pci", 7)
+        .function("0000:00:1f.3", "0x8086", "0x2930", "0x0c0500", "i801_smbus", 7);
+    for (String member : new String[] {"0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"}) {
+      Files.createSymbolicLink(
+          dir.resolve("kernel/iommu_groups/7/devices/" + member),
+          Path.of("../../../../devices/pci0000:00/" + member));
+    }
+
+    assertThatThrownBy(() -> VfioPciDevice.open(Sysfs.of(dir), PciAddress.parse("00:1f.2")))
+        .isInstanceOf(VfioException.class)
+        .hasMessage(
+            "IOMMU group 7 of 0000:00:1f.2 is not viable: 0000:00:1f.0 (bound to lpc_ich),"
+                + " 0000:00:1f.3 (bound to i801_smbus) must be bound to vfio-pci or unbound too");
+  }
+
+  @Test
   void aMachineWithoutVfioSaysWhichModuleToLoad() {
     assumeFalse(
         Files.exists(Path.of(VfioContainer.PATH)),

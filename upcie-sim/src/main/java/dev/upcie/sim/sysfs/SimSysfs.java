@@ -73,11 +73,13 @@ public final class SimSysfs implements Sysfs {
 
   private final Path root;
   private final Sysfs tree;
+  private final Tree files;
   private final Map<String, SimDriver> drivers;
 
   private SimSysfs(Path root, Map<String, SimDriver> drivers) {
     this.root = root;
     this.tree = Sysfs.of(root);
+    this.files = new Tree(root);
     this.drivers = Map.copyOf(drivers);
   }
 
@@ -142,7 +144,7 @@ public final class SimSysfs implements Sysfs {
     } else if (driverFile.matches() && driverFile.group("file").equals("unbind")) {
       unbind(operation, file, driverFile.group("driver"), argument);
     } else if (deviceFile.matches() && deviceFile.group("file").equals("driver_override")) {
-      writeFile(real, (argument.isEmpty() ? "(null)" : argument) + "\n");
+      files.file(real, (argument.isEmpty() ? "(null)" : argument) + "\n");
     } else if (UNMODELLED.contains(real)
         || driverFile.matches()
         || (deviceFile.matches() && UNMODELLED.contains(deviceFile.group("file")))) {
@@ -219,8 +221,8 @@ public final class SimSysfs implements Sysfs {
       throw new SysfsException(operation, file, Errno.ENODEV);
     }
     String address = function.address().toString();
-    delete(deviceDir(function.address()) + "/driver");
-    delete("bus/pci/drivers/" + driver + "/" + address);
+    files.delete(deviceDir(function.address()) + "/driver");
+    files.delete("bus/pci/drivers/" + driver + "/" + address);
   }
 
   private PciFunction function(String operation, Path file, String argument) {
@@ -239,8 +241,8 @@ public final class SimSysfs implements Sysfs {
 
   private void attach(PciAddress address, String driver) {
     String dir = deviceDir(address);
-    link(dir + "/driver", "../../../bus/pci/drivers/" + driver);
-    link("bus/pci/drivers/" + driver + "/" + address, "../../../../" + dir);
+    files.link(dir + "/driver", "../../../bus/pci/drivers/" + driver);
+    files.link("bus/pci/drivers/" + driver + "/" + address, "../../../../" + dir);
   }
 
   private String realPath(Path file) {
@@ -256,30 +258,6 @@ public final class SimSysfs implements Sysfs {
         + String.format("%04x:%02x", address.domain(), address.bus())
         + "/"
         + address;
-  }
-
-  private void writeFile(String path, String content) {
-    try {
-      Files.writeString(root.resolve(path), content);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private void link(String path, String target) {
-    try {
-      Files.createSymbolicLink(root.resolve(path), root.getFileSystem().getPath(target));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private void delete(String path) {
-    try {
-      Files.delete(root.resolve(path));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /**
@@ -321,7 +299,7 @@ public final class SimSysfs implements Sysfs {
           Jimfs.newFileSystem(
               Configuration.unix().toBuilder().setAttributeViews("basic", "posix").build());
       Path root = fs.getPath("/sys");
-      Writer writer = new Writer(root);
+      Tree writer = new Tree(root);
       writer.dir("bus/pci/devices");
       writer.dir("bus/pci/drivers");
       writer.dir("kernel/iommu_groups");
@@ -337,34 +315,30 @@ public final class SimSysfs implements Sysfs {
       }
       long nextBarAddress = 0xfe00_0000L;
       for (SimFunction f : functions.values()) {
-        nextBarAddress = writer.function(f, nextBarAddress);
+        nextBarAddress = Layout.function(writer, f, nextBarAddress);
       }
       return new SimSysfs(root, drivers);
     }
   }
 
   /** Lays out one function's directory the way the kernel does. */
-  private static final class Writer {
-    private final Path root;
+  private static final class Layout {
+    private Layout() {}
 
-    Writer(Path root) {
-      this.root = root;
-    }
-
-    long function(SimFunction f, long nextBarAddress) {
+    static long function(Tree files, SimFunction f, long nextBarAddress) {
       String dir = deviceDir(f.address());
-      dir(dir);
-      file(dir + "/vendor", hex4(f.id().vendor()));
-      file(dir + "/device", hex4(f.id().device()));
-      file(dir + "/subsystem_vendor", hex4(f.subsystem().vendor()));
-      file(dir + "/subsystem_device", hex4(f.subsystem().device()));
-      file(dir + "/class", f.classCode() + "\n");
-      file(dir + "/revision", String.format("0x%02x\n", f.revision()));
-      file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
-      file(dir + "/driver_override", "(null)\n");
-      file(dir + "/enable", "0\n");
-      file(dir + "/remove", "");
-      file(dir + "/reset", "");
+      files.dir(dir);
+      files.file(dir + "/vendor", hex4(f.id().vendor()));
+      files.file(dir + "/device", hex4(f.id().device()));
+      files.file(dir + "/subsystem_vendor", hex4(f.subsystem().vendor()));
+      files.file(dir + "/subsystem_device", hex4(f.subsystem().device()));
+      files.file(dir + "/class", f.classCode() + "\n");
+      files.file(dir + "/revision", String.format("0x%02x\n", f.revision()));
+      files.file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
+      files.file(dir + "/driver_override", "(null)\n");
+      files.file(dir + "/enable", "0\n");
+      files.file(dir + "/remove", "");
+      files.file(dir + "/reset", "");
       long[] barAddresses = new long[6];
       StringBuilder resource = new StringBuilder();
       for (int i = 0; i < 13; i++) {
@@ -380,19 +354,20 @@ public final class SimSysfs implements Sysfs {
         resource.append(
             String.format("0x%016x 0x%016x 0x%016x\n", start, start + size - 1, 0x140204L));
       }
-      file(dir + "/resource", resource.toString());
-      bytes(dir + "/config", config(f, barAddresses));
-      link("bus/pci/devices/" + f.address(), "../../../" + dir);
+      files.file(dir + "/resource", resource.toString());
+      files.bytes(dir + "/config", config(f, barAddresses));
+      files.link("bus/pci/devices/" + f.address(), "../../../" + dir);
       f.driver()
           .ifPresent(d -> {
-            link(dir + "/driver", "../../../bus/pci/drivers/" + d);
-            link("bus/pci/drivers/" + d + "/" + f.address(), "../../../../" + dir);
+            files.link(dir + "/driver", "../../../bus/pci/drivers/" + d);
+            files.link("bus/pci/drivers/" + d + "/" + f.address(), "../../../../" + dir);
           });
       f.iommuGroup()
           .ifPresent(g -> {
-            dir("kernel/iommu_groups/" + g + "/devices");
-            link(dir + "/iommu_group", "../../../kernel/iommu_groups/" + g);
-            link("kernel/iommu_groups/" + g + "/devices/" + f.address(), "../../../../" + dir);
+            files.dir("kernel/iommu_groups/" + g + "/devices");
+            files.link(dir + "/iommu_group", "../../../kernel/iommu_groups/" + g);
+            files.link(
+                "kernel/iommu_groups/" + g + "/devices/" + f.address(), "../../../../" + dir);
           });
       return nextBarAddress;
     }
@@ -419,6 +394,15 @@ public final class SimSysfs implements Sysfs {
 
     private static String hex4(int value) {
       return String.format("0x%04x\n", value);
+    }
+  }
+
+  /** File operations on the in-memory tree, by path relative to its root. */
+  private static final class Tree {
+    private final Path root;
+
+    Tree(Path root) {
+      this.root = root;
     }
 
     void dir(String path) {
@@ -448,6 +432,14 @@ public final class SimSysfs implements Sysfs {
     void link(String path, String target) {
       try {
         Files.createSymbolicLink(root.resolve(path), root.getFileSystem().getPath(target));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    void delete(String path) {
+      try {
+        Files.delete(root.resolve(path));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
