@@ -8,7 +8,7 @@ UPCIE_MIN_JAVA=25
 
 # Prints the feature version (e.g. 25) of the JDK at $1, or nothing if it is not a JDK.
 upcie_jdk_feature() {
-  local home=$1 version
+  local home=$1 version=""
   [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
   if [ -r "$home/release" ]; then
     version=$(sed -n 's/^JAVA_VERSION="\([^"]*\)"/\1/p' "$home/release")

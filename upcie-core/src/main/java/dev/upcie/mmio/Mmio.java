@@ -12,9 +12,11 @@ import java.lang.foreign.MemorySegment;
  * IllegalStateException}.
  *
  * <p>The memory ordering is part of each method's name, as in Agrona and {@link
- * java.lang.invoke.VarHandle}: a {@code Volatile} access is never reordered with other volatile
- * accesses or with the surrounding loads and stores, and is never elided or hoisted out of a
- * polling loop. That is the right default for control registers such as NVMe's CC and CSTS.
+ * java.lang.invoke.VarHandle}, and means what it means there. {@code Volatile} accesses are totally
+ * ordered with each other; a volatile store also has release semantics (no earlier load or store,
+ * such as a command written to DMA memory, moves after it) and a volatile load has acquire
+ * semantics (no later load or store moves before it). Neither is ever elided, merged or hoisted out
+ * of a polling loop. That is the right default for control registers such as NVMe's CC and CSTS.
  *
  * <pre>{@code
  * Mmio bar0 = device.bar(0);

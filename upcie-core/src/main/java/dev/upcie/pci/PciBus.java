@@ -122,6 +122,39 @@ public final class PciBus {
         .orElse(matches.get(0));
   }
 
+  /**
+   * The first function (by address) that {@code selector} matches and that is bound to {@code
+   * driver}. Unlike {@link #selectOne}, never settles for a function on another driver: for real
+   * devices that could be a disk the host is using.
+   *
+   * @throws PciFunctionNotFoundException if nothing matches, or no match is bound to {@code
+   *     driver}; the message lists the matches and their drivers
+   */
+  public PciFunction selectBound(PciSelector selector, String driver) {
+    PciFunction first = selectOne(selector, driver);
+    if (first.isBoundTo(driver)) {
+      return first;
+    }
+    StringBuilder candidates = new StringBuilder();
+    for (PciFunction f : select(selector)) {
+      candidates
+          .append(candidates.isEmpty() ? "" : "; ")
+          .append(f.address())
+          .append(" on ")
+          .append(f.driver().orElse("no driver"));
+    }
+    throw new PciFunctionNotFoundException(
+        "no PCI function matching "
+            + selector
+            + " is bound to "
+            + driver
+            + " (candidates: "
+            + candidates
+            + "); bind the one meant for this use to "
+            + driver
+            + " first");
+  }
+
   /** The names of the PCI drivers the kernel has loaded, sorted. */
   public List<String> drivers() {
     return sysfs.exists(DRIVERS) ? sysfs.list(DRIVERS) : List.of();
@@ -148,25 +181,35 @@ public final class PciBus {
     String dir = dir(address);
     return new PciFunction(
         address,
-        new PciId(hex(dir, "vendor"), hex(dir, "device")),
-        new PciId(hex(dir, "subsystem_vendor"), hex(dir, "subsystem_device")),
-        new PciClassCode(hex(dir, "class")),
-        sysfs.exists(dir + "/revision") ? hex(dir, "revision") : 0,
+        new PciId(hex(dir, "vendor", 0xffff), hex(dir, "device", 0xffff)),
+        new PciId(hex(dir, "subsystem_vendor", 0xffff), hex(dir, "subsystem_device", 0xffff)),
+        new PciClassCode(hex(dir, "class", 0xffffff)),
+        sysfs.exists(dir + "/revision") ? hex(dir, "revision", 0xff) : 0,
         linkName(dir + "/driver"),
         driverOverride(dir),
         linkName(dir + "/iommu_group").map(PciBus::number).orElse(OptionalInt.empty()),
         numaNode(dir));
   }
 
-  private int hex(String dir, String attribute) {
+  private int hex(String dir, String attribute, int max) {
     String path = dir + "/" + attribute;
     String text = sysfs.readAttribute(path);
+    String digits = text.startsWith("0x") ? text.substring(2) : text;
     try {
-      return Integer.parseUnsignedInt(text.startsWith("0x") ? text.substring(2) : text, 16);
+      int value = Integer.parseUnsignedInt(digits, 16);
+      if (value >= 0 && value <= max) {
+        return value;
+      }
     } catch (NumberFormatException e) {
-      throw new PciException(
-          "unexpected content \"" + text + "\" in " + sysfs.resolve(path) + ": expected hex", e);
+      // Reported below, with the range.
     }
+    throw new PciException(
+        "unexpected content \""
+            + text
+            + "\" in "
+            + sysfs.resolve(path)
+            + ": expected a hexadecimal number from 0 to 0x"
+            + Integer.toHexString(max));
   }
 
   private Optional<String> linkName(String path) {

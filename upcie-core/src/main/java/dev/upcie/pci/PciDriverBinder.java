@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * Moves a PCI function to another driver the way the kernel intends, and back.
  *
- * <p>The order (libvirt's and driverctl's, see {@code reference/peer-tools.md}, appendix A):
+ * <p>The order is libvirt's and driverctl's (dpdk-devbind unbinds before it sets the override,
+ * which leaves a window for the old driver):
  *
  * <ol>
  *   <li>check that the function exists and the target driver is loaded;

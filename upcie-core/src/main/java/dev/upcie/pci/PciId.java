@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * @param device the 16-bit device id
  */
 public record PciId(int vendor, int device) {
-  private static final Pattern FORM = Pattern.compile("[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}");
+  // Four digits each, as lspci -n prints them: "00:04" is a mistyped address, not an id.
+  private static final Pattern FORM = Pattern.compile("[0-9a-fA-F]{4}:[0-9a-fA-F]{4}");
 
   /** Checks that both ids fit in 16 bits. */
   public PciId {
@@ -25,7 +26,7 @@ public record PciId(int vendor, int device) {
   }
 
   /**
-   * Parses {@code vvvv:dddd} (hexadecimal).
+   * Parses {@code vvvv:dddd}: two four-digit hexadecimal numbers.
    *
    * @throws UpcieException if the text is not of that form
    */
@@ -33,7 +34,9 @@ public record PciId(int vendor, int device) {
     String trimmed = text == null ? "" : text.strip();
     if (!FORM.matcher(trimmed).matches()) {
       throw new UpcieException(
-          "invalid PCI id \"" + text + "\": expected vendor:device in hexadecimal, e.g. 1b36:0010");
+          "invalid PCI id \""
+              + text
+              + "\": expected vendor:device as two 4-digit hexadecimal numbers, e.g. 1b36:0010");
     }
     int colon = trimmed.indexOf(':');
     return new PciId(

@@ -8,7 +8,7 @@ import dev.upcie.support.UpcieException;
  * <p>The message reads like strace output, for example {@code open(/dev/vfio/vfio): ENOENT (No such
  * file or directory)}. Layers above catch it and add what it means for them and what to do.
  */
-public final class ErrnoException extends UpcieException {
+public final class ErrnoException extends UpcieException implements CarriesErrno {
   private static final long serialVersionUID = 1L;
 
   private final String call;
@@ -39,13 +39,8 @@ public final class ErrnoException extends UpcieException {
     return target;
   }
 
-  /** The error number the kernel returned. */
+  @Override
   public Errno errno() {
     return errno;
-  }
-
-  /** True if the kernel returned {@code expected}. */
-  public boolean is(Errno expected) {
-    return errno.number() == expected.number();
   }
 }

@@ -15,6 +15,9 @@ public final class Posix {
   /** {@code open}: read and write. */
   public static final int O_RDWR = 2;
 
+  /** {@code open}: truncate a regular file to length 0 (sysfs attributes ignore it). */
+  public static final int O_TRUNC = 0x200;
+
   /** {@code open}: no blocking on the descriptor. */
   public static final int O_NONBLOCK = 0x800;
 

@@ -65,99 +65,109 @@ public final class Syscalls {
 
   /** Reads up to {@code dst.byteSize()} bytes; returns the count read, 0 at end of file. */
   public static long read(NativeFd fd, MemorySegment dst) {
-    while (true) {
-      long n;
-      try {
-        n = (long) LibC.READ.invokeExact(LibC.capture(), fd.get(), dst, dst.byteSize());
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        long n = (long) LibC.READ.invokeExact(LibC.capture(), f, dst, dst.byteSize());
+        if (n >= 0) {
+          return n;
+        }
+        retryOrThrow("read", fd.path());
       }
-      if (n >= 0) {
-        return n;
-      }
-      retryOrThrow("read", fd.path());
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
   /** Writes up to {@code src.byteSize()} bytes in one call; returns the count written. */
   public static long write(NativeFd fd, MemorySegment src) {
-    while (true) {
-      long n;
-      try {
-        n = (long) LibC.WRITE.invokeExact(LibC.capture(), fd.get(), src, src.byteSize());
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        long n = (long) LibC.WRITE.invokeExact(LibC.capture(), f, src, src.byteSize());
+        if (n >= 0) {
+          return n;
+        }
+        retryOrThrow("write", fd.path());
       }
-      if (n >= 0) {
-        return n;
-      }
-      retryOrThrow("write", fd.path());
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
   /** Reads up to {@code dst.byteSize()} bytes at {@code offset}; returns the count read. */
   public static long pread(NativeFd fd, MemorySegment dst, long offset) {
-    while (true) {
-      long n;
-      try {
-        n = (long) LibC.PREAD.invokeExact(LibC.capture(), fd.get(), dst, dst.byteSize(), offset);
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        long n = (long) LibC.PREAD.invokeExact(LibC.capture(), f, dst, dst.byteSize(), offset);
+        if (n >= 0) {
+          return n;
+        }
+        retryOrThrow("pread", fd.path() + " @0x" + Long.toHexString(offset));
       }
-      if (n >= 0) {
-        return n;
-      }
-      retryOrThrow("pread", fd.path() + " @0x" + Long.toHexString(offset));
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
   /** Writes up to {@code src.byteSize()} bytes at {@code offset}; returns the count written. */
   public static long pwrite(NativeFd fd, MemorySegment src, long offset) {
-    while (true) {
-      long n;
-      try {
-        n = (long) LibC.PWRITE.invokeExact(LibC.capture(), fd.get(), src, src.byteSize(), offset);
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        long n = (long) LibC.PWRITE.invokeExact(LibC.capture(), f, src, src.byteSize(), offset);
+        if (n >= 0) {
+          return n;
+        }
+        retryOrThrow("pwrite", fd.path() + " @0x" + Long.toHexString(offset));
       }
-      if (n >= 0) {
-        return n;
-      }
-      retryOrThrow("pwrite", fd.path() + " @0x" + Long.toHexString(offset));
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
   /** Issues a request that takes no argument; returns the call's non-negative result. */
   public static int ioctl(NativeFd fd, Ioctl request) {
-    while (true) {
-      int r;
-      try {
-        r = (int) LibC.IOCTL.invokeExact(LibC.capture(), fd.get(), request.request());
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        int r = (int) LibC.IOCTL.invokeExact(LibC.capture(), f, request.request());
+        if (r >= 0) {
+          return r;
+        }
+        retryOrThrow("ioctl " + request.name(), fd.path());
       }
-      if (r >= 0) {
-        return r;
-      }
-      retryOrThrow("ioctl " + request.name(), fd.path());
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
   /** Issues a request that takes an integer argument; returns the call's non-negative result. */
   public static int ioctl(NativeFd fd, Ioctl request, long argument) {
-    while (true) {
-      int r;
-      try {
-        r =
-            (int)
-                LibC.IOCTL_LONG.invokeExact(LibC.capture(), fd.get(), request.request(), argument);
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        int r = (int) LibC.IOCTL_LONG.invokeExact(LibC.capture(), f, request.request(), argument);
+        if (r >= 0) {
+          return r;
+        }
+        retryOrThrow("ioctl " + request.name(), fd.path());
       }
-      if (r >= 0) {
-        return r;
-      }
-      retryOrThrow("ioctl " + request.name(), fd.path());
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
@@ -166,20 +176,20 @@ public final class Syscalls {
    * argument} in place. Returns the call's non-negative result.
    */
   public static int ioctl(NativeFd fd, Ioctl request, MemorySegment argument) {
-    while (true) {
-      int r;
-      try {
-        r =
-            (int)
-                LibC.IOCTL_POINTER.invokeExact(
-                    LibC.capture(), fd.get(), request.request(), argument);
-      } catch (Throwable t) {
-        throw LibC.rethrow(t);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        int r =
+            (int) LibC.IOCTL_POINTER.invokeExact(LibC.capture(), f, request.request(), argument);
+        if (r >= 0) {
+          return r;
+        }
+        retryOrThrow("ioctl " + request.name(), fd.path());
       }
-      if (r >= 0) {
-        return r;
-      }
-      retryOrThrow("ioctl " + request.name(), fd.path());
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
   }
 
@@ -197,6 +207,7 @@ public final class Syscalls {
       throw new IllegalArgumentException("mapping length must be positive: " + length);
     }
     MemorySegment raw;
+    int f = fd.acquire();
     try {
       raw =
           (MemorySegment)
@@ -206,10 +217,12 @@ public final class Syscalls {
                   length,
                   Posix.PROT_READ | Posix.PROT_WRITE,
                   Posix.MAP_SHARED,
-                  fd.get(),
+                  f,
                   offset);
     } catch (Throwable t) {
       throw LibC.rethrow(t);
+    } finally {
+      fd.release();
     }
     if (raw.address() == MAP_FAILED) {
       throw new ErrnoException(
@@ -218,7 +231,13 @@ public final class Syscalls {
           Errno.of(LibC.errno()));
     }
     long address = raw.address();
-    return raw.reinterpret(length, arena, unused -> munmap(address, length));
+    try {
+      return raw.reinterpret(length, arena, unused -> munmap(address, length));
+    } catch (RuntimeException e) {
+      // The arena refused the mapping (closed, or confined to another thread): do not leak it.
+      munmap(address, length);
+      throw e;
+    }
   }
 
   private static void munmap(long address, long length) {

@@ -72,7 +72,8 @@ final class HostSysfs implements Sysfs {
       return;
     }
     // One write(2) with the whole value: sysfs stores act on each write call separately.
-    try (NativeFd fd = Syscalls.open(file.toString(), Posix.O_WRONLY);
+    // O_TRUNC matters for plain-file trees (copies, recordings); sysfs ignores it.
+    try (NativeFd fd = Syscalls.open(file.toString(), Posix.O_WRONLY | Posix.O_TRUNC);
         Arena arena = Arena.ofConfined()) {
       MemorySegment buffer = arena.allocate(Math.max(1, bytes.length));
       MemorySegment.copy(bytes, 0, buffer, ValueLayout.JAVA_BYTE, 0, bytes.length);

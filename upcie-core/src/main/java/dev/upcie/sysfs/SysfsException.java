@@ -1,6 +1,7 @@
 package dev.upcie.sysfs;
 
 import dev.upcie.support.UpcieException;
+import dev.upcie.sys.CarriesErrno;
 import dev.upcie.sys.Errno;
 import java.nio.file.Path;
 
@@ -10,7 +11,7 @@ import java.nio.file.Path;
  * <p>Example message: {@code write "vfio-pci" to /sys/bus/pci/devices/0000:00:04.0/driver_override:
  * EACCES (Permission denied): writing sysfs needs root}.
  */
-public final class SysfsException extends UpcieException {
+public final class SysfsException extends UpcieException implements CarriesErrno {
   private static final long serialVersionUID = 1L;
 
   private final transient Path path;
@@ -35,13 +36,9 @@ public final class SysfsException extends UpcieException {
   }
 
   /** The error number, such as {@code EBUSY} from a {@code bind} the driver refused. */
+  @Override
   public Errno errno() {
     return errno;
-  }
-
-  /** True if the failure carried {@code expected}. */
-  public boolean is(Errno expected) {
-    return errno.number() == expected.number();
   }
 
   private static String hint(String operation, Errno errno) {

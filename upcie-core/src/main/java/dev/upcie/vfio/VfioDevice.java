@@ -39,7 +39,8 @@ public final class VfioDevice implements AutoCloseable {
       Syscalls.ioctl(fd, VfioAbi.DEVICE_GET_INFO, info);
       int flags = (int) VfioAbi.DEVICE_INFO_FLAGS.get(info, 0L);
       if ((flags & VfioAbi.DEVICE_FLAGS_PCI) == 0) {
-        throw new VfioException(address + " is not a vfio-pci device (flags 0x" + flags + ")");
+        throw new VfioException(
+            address + " is not a vfio-pci device (flags 0x" + Integer.toHexString(flags) + ")");
       }
       return (int) VfioAbi.DEVICE_INFO_NUM_REGIONS.get(info, 0L);
     } catch (ErrnoException e) {

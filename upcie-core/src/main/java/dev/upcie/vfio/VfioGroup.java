@@ -50,8 +50,13 @@ public final class VfioGroup implements AutoCloseable {
                 + "/devices must be bound to vfio-pci or to no driver");
       }
       // The kernel reads the container's descriptor through a pointer to an int.
-      MemorySegment containerFd = arena.allocateFrom(ValueLayout.JAVA_INT, container.fd().get());
-      Syscalls.ioctl(fd, VfioAbi.GROUP_SET_CONTAINER, containerFd);
+      int containerFd = container.fd().acquire();
+      try {
+        Syscalls.ioctl(
+            fd, VfioAbi.GROUP_SET_CONTAINER, arena.allocateFrom(ValueLayout.JAVA_INT, containerFd));
+      } finally {
+        container.fd().release();
+      }
       container.ensureIommuSet();
       return new VfioGroup(number, fd);
     } catch (ErrnoException e) {

@@ -70,13 +70,8 @@ public final class VfioPciDevice implements PciDeviceHandle {
               + function.driver().map(d -> "bound to " + d).orElse("bound to no driver")
               + ", not "
               + DRIVER
-              + ": bind it first (as root): echo "
-              + DRIVER
-              + " > /sys/bus/pci/devices/"
-              + address
-              + "/driver_override && echo "
-              + address
-              + " > /sys/bus/pci/drivers_probe");
+              + ": bind it first (as root): "
+              + bindCommands(address, function.driver().isPresent()));
     }
     if (function.iommuGroup().isEmpty()) {
       throw new VfioException(
@@ -99,6 +94,20 @@ public final class VfioPciDevice implements PciDeviceHandle {
       container.close();
       throw e;
     }
+  }
+
+  /** The shell commands that move {@code address} to vfio-pci, the way the binder does it. */
+  private static String bindCommands(PciAddress address, boolean bound) {
+    String dir = "/sys/bus/pci/devices/" + address;
+    return "echo "
+        + DRIVER
+        + " > "
+        + dir
+        + "/driver_override"
+        + (bound ? " && echo " + address + " > " + dir + "/driver/unbind" : "")
+        + " && echo "
+        + address
+        + " > /sys/bus/pci/drivers_probe";
   }
 
   /**

@@ -70,6 +70,14 @@ class PciBusTest {
 
     assertThat(bus.selectOne(nvme, "vfio-pci").address()).hasToString("0000:00:05.0");
     assertThat(bus.selectOne(nvme, "uio_pci_generic").address()).hasToString("0000:00:04.0");
+    assertThat(bus.selectBound(nvme, "vfio-pci").address()).hasToString("0000:00:05.0");
+    assertThatThrownBy(() -> bus.selectBound(nvme, "uio_pci_generic"))
+        .as("never settles for a function on a host driver")
+        .isInstanceOf(PciFunctionNotFoundException.class)
+        .hasMessage(
+            "no PCI function matching class 0x010802 is bound to uio_pci_generic (candidates:"
+                + " 0000:00:04.0 on nvme; 0000:00:05.0 on vfio-pci); bind the one meant for this"
+                + " use to uio_pci_generic first");
     assertThatThrownBy(() -> bus.selectOne(PciSelector.any().withId(new PciId(8, 9)), "vfio-pci"))
         .isInstanceOf(PciException.class)
         .hasMessage(
@@ -100,6 +108,16 @@ class PciBusTest {
         .isInstanceOf(PciException.class)
         .hasMessageContaining("unexpected content \"garbage\"")
         .hasMessageContaining("0000:00:05.0/vendor");
+  }
+
+  @Test
+  void outOfRangeAttributesAreReportedNotThrownAsBugs() {
+    new SysfsTreeFixture(dir).function("0000:00:05.0", "0x12345", "0x0010", "0x010802", "nvme", 5);
+
+    assertThatThrownBy(() -> new PciBus(Sysfs.of(dir)).functions())
+        .isInstanceOf(PciException.class)
+        .hasMessageEndingWith(
+            "0000:00:05.0/vendor: expected a hexadecimal number from 0 to 0xffff");
   }
 
   @Test

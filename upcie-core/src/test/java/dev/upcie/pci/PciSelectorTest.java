@@ -33,7 +33,7 @@ class PciSelectorTest {
 
   @Test
   void describesItselfForMessages() {
-    assertThat(PciSelector.any().withId(PciId.parse("1b36:10")).withClass("0108"))
+    assertThat(PciSelector.any().withId(PciId.parse("1b36:0010")).withClass("0108"))
         .hasToString("id 1b36:0010, class 0x0108xx");
     assertThat(PciSelector.any()).hasToString("any function");
   }
@@ -48,10 +48,15 @@ class PciSelectorTest {
 
   @Test
   void idsParseAndFormatAsLspciDoes() {
-    assertThat(PciId.parse("1B36:10"))
+    assertThat(PciId.parse("1B36:0010"))
         .isEqualTo(new PciId(0x1b36, 0x0010))
         .hasToString("1b36:0010");
     assertThatThrownBy(() -> PciId.parse("1b36")).hasMessageContaining("vendor:device");
+    assertThat(PciId.isId("00:04")).as("a mistyped address is not an id").isFalse();
+    assertThatThrownBy(() -> PciId.parse("1b36:10"))
+        .hasMessage(
+            "invalid PCI id \"1b36:10\": expected vendor:device as two 4-digit hexadecimal"
+                + " numbers, e.g. 1b36:0010");
   }
 
   @Test

@@ -11,6 +11,7 @@ class PosixAbiTest {
         .expect("O_RDONLY", Posix.O_RDONLY)
         .expect("O_WRONLY", Posix.O_WRONLY)
         .expect("O_RDWR", Posix.O_RDWR)
+        .expect("O_TRUNC", Posix.O_TRUNC)
         .expect("O_NONBLOCK", Posix.O_NONBLOCK)
         .expect("O_CLOEXEC", Posix.O_CLOEXEC)
         .expect("PROT_READ", Posix.PROT_READ)

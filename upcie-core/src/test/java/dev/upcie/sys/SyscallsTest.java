@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,11 +88,10 @@ class SyscallsTest {
   }
 
   @Test
-  void mmapBeyondTheFileIsRefusedWithTheErrno() throws Exception {
+  void aWritableMappingOfAReadOnlyDescriptorIsRefusedWithTheErrno() throws Exception {
     Path file = Files.createFile(dir.resolve("read-only"));
     try (NativeFd fd = Syscalls.open(file.toString(), Posix.O_RDONLY);
         Arena arena = Arena.ofConfined()) {
-      // Shared writable mapping of a read-only descriptor: EACCES.
       assertThatThrownBy(() -> Syscalls.mmap(fd, 0, 4096, arena))
           .isInstanceOfSatisfying(
               ErrnoException.class, e -> assertThat(e.is(Errno.EACCES)).isTrue())
@@ -112,6 +112,24 @@ class SyscallsTest {
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining(file + " is closed");
     }
+  }
+
+  @Test
+  void aCloseDuringACallWaitsForTheCallSoTheNumberIsNeverReusedUnderIt() throws Exception {
+    Path file = Files.createFile(dir.resolve("in-use"));
+    NativeFd fd = Syscalls.open(file.toString(), Posix.O_RDONLY);
+    int number = fd.acquire();
+    Path entry = Path.of("/proc/self/fd/" + number);
+
+    fd.close();
+    assertThat(fd.isOpen()).isFalse();
+    assertThat(Files.isSymbolicLink(entry)).as("still open while a call uses it").isTrue();
+    assertThatThrownBy(fd::acquire).isInstanceOf(IllegalStateException.class);
+
+    fd.release();
+    assertThat(Files.exists(entry, LinkOption.NOFOLLOW_LINKS))
+        .as("closed when the last call ends")
+        .isFalse();
   }
 
   @Test

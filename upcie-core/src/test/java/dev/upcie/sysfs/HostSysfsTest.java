@@ -31,13 +31,13 @@ class HostSysfsTest {
   }
 
   @Test
-  void writesReplaceTheValueInOneCall() throws Exception {
-    new SysfsTreeFixture(dir).file("bus/pci/drivers_probe", "");
+  void writesReplaceTheWholeValueEvenWhenTheNewOneIsShorter() throws Exception {
+    new SysfsTreeFixture(dir).file("bus/pci/drivers_probe", "0000:00:05.0\n");
     Sysfs sysfs = Sysfs.of(dir);
 
-    sysfs.write("bus/pci/drivers_probe", "0000:00:05.0");
+    sysfs.write("bus/pci/drivers_probe", "00:4");
 
-    assertThat(Files.readString(dir.resolve("bus/pci/drivers_probe"))).isEqualTo("0000:00:05.0");
+    assertThat(Files.readString(dir.resolve("bus/pci/drivers_probe"))).isEqualTo("00:4");
   }
 
   @Test

@@ -32,7 +32,10 @@ class VfioPciDeviceTest {
     assertThatThrownBy(() -> VfioPciDevice.open(Sysfs.of(dir), PciAddress.parse("00:05.0")))
         .isInstanceOf(VfioException.class)
         .hasMessageStartingWith("0000:00:05.0 is bound to nvme, not vfio-pci: bind it first")
-        .hasMessageContaining("echo vfio-pci > /sys/bus/pci/devices/0000:00:05.0/driver_override");
+        .hasMessageEndingWith(
+            "echo vfio-pci > /sys/bus/pci/devices/0000:00:05.0/driver_override && echo"
+                + " 0000:00:05.0 > /sys/bus/pci/devices/0000:00:05.0/driver/unbind && echo"
+                + " 0000:00:05.0 > /sys/bus/pci/drivers_probe");
   }
 
   @Test

@@ -1,20 +1,20 @@
 package dev.upcie.junit;
 
 import dev.upcie.pci.PciAddress;
-import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciDeviceHandle;
-import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciId;
 import dev.upcie.pci.PciSelector;
+import dev.upcie.sim.Backend;
 import dev.upcie.sim.SimMachine;
 import dev.upcie.sim.SimPciDevice;
 import dev.upcie.support.UpcieException;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.vfio.VfioPciDevice;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
 import java.lang.reflect.Parameter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Resolves {@link PciDevice} parameters: picks the backend, selects the function, opens it, and
- * closes it after the test through the method-scoped store.
+ * closes it when JUnit closes the store of the context that asked (after the test, for a test
+ * method parameter).
  *
  * <p>Registered by the annotation itself; there is no need to name it in {@code @ExtendWith}.
  */
@@ -49,16 +50,11 @@ final class PciDeviceExtension implements ParameterResolver {
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    Parameter p = parameter.getParameter();
-    String where =
-        "@PciDevice parameter ["
-            + (p.isNamePresent() ? p.getName() : "#" + parameter.getIndex())
-            + "] of "
-            + context.getRequiredTestMethod().getDeclaringClass().getSimpleName()
-            + "."
-            + context.getRequiredTestMethod().getName();
-    Class<?> type = p.getType();
-    if (!type.isAssignableFrom(SimPciDevice.class) && !type.isAssignableFrom(VfioPciDevice.class)) {
+    String where = describe(parameter);
+    Class<?> type = parameter.getParameter().getType();
+    boolean simAllowed = type.isAssignableFrom(SimPciDevice.class);
+    boolean vfioAllowed = type.isAssignableFrom(VfioPciDevice.class);
+    if (!simAllowed && !vfioAllowed) {
       throw new ParameterResolutionException(
           where
               + " has type "
@@ -66,68 +62,67 @@ final class PciDeviceExtension implements ParameterResolver {
               + "; declare it as PciDeviceHandle (or SimPciDevice / VfioPciDevice to pin the"
               + " backend)");
     }
-    PciDevice annotation = parameter.findAnnotation(PciDevice.class).orElseThrow();
-    PciSelector selector = selector(annotation, where);
-    Backend backend = backend(context);
+    PciSelector selector = selector(parameter.findAnnotation(PciDevice.class).orElseThrow(), where);
+    Backend configured = backend(context);
+    Backend backend;
+    if (!vfioAllowed) {
+      backend = requireBackend(configured, Backend.SIM, type, where);
+    } else if (!simAllowed) {
+      backend = requireBackend(configured, Backend.VFIO, type, where);
+    } else {
+      backend = configured.resolve(selector, sysfs(context));
+    }
     PciDeviceHandle device;
     try {
-      device = open(backend, selector, type, where, context);
+      device = backend.open(selector, sysfs(context), () -> machine(context));
     } catch (UpcieException e) {
       throw new ParameterResolutionException(
           where
               + ": cannot open "
               + selector
               + " on the "
-              + backend.name().toLowerCase(Locale.ROOT)
+              + backend
               + " backend: "
               + e.getMessage(),
           e);
     }
-    Store store = context.getStore(NAMESPACE);
-    store.put(parameter, new Opened(device));
+    context.getStore(NAMESPACE).put(parameter, new Opened(device));
     context.publishReportEntry(
         "upcie.device", device.backend() + " " + device.function().summary());
     return device;
   }
 
-  private PciDeviceHandle open(
-      Backend backend,
-      PciSelector selector,
-      Class<?> type,
-      String where,
-      ExtensionContext context) {
-    Backend effective = backend;
-    if (backend == Backend.AUTO) {
-      effective = vfioCandidate(selector, context).isPresent() ? Backend.VFIO : Backend.SIM;
-    }
-    if (effective == Backend.SIM) {
-      if (!type.isAssignableFrom(SimPciDevice.class)) {
-        throw new ParameterResolutionException(
-            where + " wants a " + type.getSimpleName() + ", which the sim backend cannot give");
-      }
-      SimMachine machine =
-          context
-              .getStore(NAMESPACE)
-              .computeIfAbsent(MACHINE_KEY, k -> SimMachine.qemuQ35(), SimMachine.class);
-      PciFunction function = machine.bus().selectOne(selector, VfioPciDevice.DRIVER);
-      return machine.open(function.address());
-    }
-    if (!type.isAssignableFrom(VfioPciDevice.class)) {
+  /** A parameter whose type pins a backend works on that one and on auto, never the other. */
+  private static Backend requireBackend(
+      Backend configured, Backend pinned, Class<?> type, String where) {
+    if (configured != pinned && configured != Backend.AUTO) {
       throw new ParameterResolutionException(
-          where + " wants a " + type.getSimpleName() + ", which the vfio backend cannot give");
+          where
+              + " wants a "
+              + type.getSimpleName()
+              + ", which the "
+              + configured
+              + " backend cannot give");
     }
-    Sysfs sysfs = sysfs(context);
-    PciFunction function = new PciBus(sysfs).selectOne(selector, VfioPciDevice.DRIVER);
-    return VfioPciDevice.open(sysfs, function.address());
+    return pinned;
   }
 
-  private Optional<PciFunction> vfioCandidate(PciSelector selector, ExtensionContext context) {
-    Sysfs sysfs = sysfs(context);
-    if (!sysfs.exists(PciBus.DEVICES)) {
-      return Optional.empty();
-    }
-    return new PciBus(sysfs)
-        .select(selector).stream().filter(f -> f.isBoundTo(VfioPciDevice.DRIVER)).findFirst();
+  private static SimMachine machine(ExtensionContext context) {
+    // One simulated machine per context, shared by all its @PciDevice parameters.
+    Store store = context.getStore(NAMESPACE);
+    return store.computeIfAbsent(MACHINE_KEY, k -> SimMachine.qemuQ35(), SimMachine.class);
+  }
+
+  private static String describe(ParameterContext parameter) {
+    Parameter p = parameter.getParameter();
+    Executable executable = parameter.getDeclaringExecutable();
+    String name = p.isNamePresent() ? p.getName() : "#" + parameter.getIndex();
+    return "@PciDevice parameter ["
+        + name
+        + "] of "
+        + executable.getDeclaringClass().getSimpleName()
+        + "."
+        + (executable instanceof Constructor<?> ? "<init>" : executable.getName());
   }
 
   private static PciSelector selector(PciDevice annotation, String where) {
@@ -155,15 +150,19 @@ final class PciDeviceExtension implements ParameterResolver {
   }
 
   private static Backend backend(ExtensionContext context) {
-    Optional<String> configured = context.getConfigurationParameter(BACKEND_PROPERTY);
-    if (configured.isPresent()) {
-      return Backend.parse(configured.get(), BACKEND_PROPERTY);
+    try {
+      Optional<String> configured = context.getConfigurationParameter(BACKEND_PROPERTY);
+      if (configured.isPresent()) {
+        return Backend.parse(configured.get(), BACKEND_PROPERTY);
+      }
+      String env = System.getenv(BACKEND_ENV);
+      if (env != null && !env.isBlank()) {
+        return Backend.parse(env, BACKEND_ENV);
+      }
+      return Backend.SIM;
+    } catch (UpcieException e) {
+      throw new ParameterResolutionException(e.getMessage(), e);
     }
-    String env = System.getenv(BACKEND_ENV);
-    if (env != null && !env.isBlank()) {
-      return Backend.parse(env, BACKEND_ENV);
-    }
-    return Backend.SIM;
   }
 
   private static Sysfs sysfs(ExtensionContext context) {
@@ -179,7 +178,7 @@ final class PciDeviceExtension implements ParameterResolver {
     return Sysfs.of(path);
   }
 
-  /** Closes the device when JUnit closes the method's store, after the test. */
+  /** Closes the device when JUnit closes the store it was put in. */
   private record Opened(PciDeviceHandle device) implements AutoCloseable {
     @Override
     public void close() {

@@ -8,7 +8,10 @@ import static org.junit.platform.testkit.engine.EventConditions.test;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
 import dev.upcie.nvme.NvmeRegisters;
+import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciDeviceHandle;
+import dev.upcie.pci.PciDriverBinder;
+import dev.upcie.sim.SimMachine;
 import dev.upcie.sim.SimPciDevice;
 import dev.upcie.vfio.VfioPciDevice;
 import java.nio.file.Files;
@@ -72,6 +75,37 @@ class PciDeviceExtensionTest {
     run(SimTests.class, "auto", sysfs).testEvents().assertStatistics(stats -> stats.succeeded(3));
 
     assertThat(SEEN).allSatisfy(d -> assertThat(d.backend()).isEqualTo("sim"));
+  }
+
+  @Test
+  void theVfioBackendNeverTakesAFunctionOnAHostDriver(@TempDir Path sysfs) {
+    SimMachine.qemuQ35().sysfs().copyTo(sysfs);
+
+    run(VfioTests.class, "vfio", sysfs)
+        .testEvents()
+        .assertThatEvents()
+        .haveExactly(
+            1,
+            finishedWithFailure(
+                message(m ->
+                    m.endsWith(
+                        "no PCI function matching class 0x010802 is bound to vfio-pci"
+                            + " (candidates: 0000:00:05.0 on nvme); bind the one meant for"
+                            + " this use to vfio-pci first"))));
+  }
+
+  @Test
+  void aParameterPinnedToTheSimulatorStaysThereOnAuto(@TempDir Path sysfs) {
+    SimMachine machine = SimMachine.qemuQ35();
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:05.0"), "vfio-pci");
+    machine.sysfs().copyTo(sysfs);
+    SEEN.clear();
+
+    run(PinnedSimTests.class, "auto", sysfs)
+        .testEvents()
+        .assertStatistics(stats -> stats.succeeded(1));
+
+    assertThat(SEEN).singleElement().isInstanceOf(SimPciDevice.class);
   }
 
   @Test
@@ -149,6 +183,13 @@ class PciDeviceExtensionTest {
     void pinnedToTheSimulator(@PciDevice(classCode = "0108") SimPciDevice nvme) {
       SEEN.add(nvme);
       assertThat(nvme.model()).isNotNull();
+    }
+  }
+
+  static class PinnedSimTests {
+    @Test
+    void pinned(@PciDevice(classCode = "010802") SimPciDevice nvme) {
+      SEEN.add(nvme);
     }
   }
 

@@ -17,9 +17,9 @@ import java.util.Map;
 /**
  * A simulated machine: a kernel-like sysfs and the device models behind its functions.
  *
- * <p>{@link #qemuQ35()} is the QEMU guest the integration tests boot (recorded in {@code
- * shared/data/sysfs/qemu-q35-iommu-nvme-edu.umockdev}), so a test that passes here meets the same
- * tree in the guest.
+ * <p>{@link #qemuQ35()} is the QEMU guest the integration tests boot: {@code QemuVfioIT} compares
+ * it with what {@code upcie devbind list} reports inside that guest, so a test that passes here
+ * meets the same functions there.
  *
  * <pre>{@code
  * SimMachine machine = SimMachine.qemuQ35();
@@ -68,18 +68,18 @@ public final class SimMachine {
             q35("0000:00:03.0", 0x1af4, 0x1009, 0x000200, 0, 3)
                 .subsystem(0x1af4, 0x0009)
                 .driver("virtio-pci")
-                .bar(4, 16 << 10)
+                .bar64(4, 16 << 10)
                 .build())
         .function(
             q35("0000:00:04.0", 0x1af4, 0x1009, 0x000200, 0, 4)
                 .subsystem(0x1af4, 0x0009)
                 .driver("virtio-pci")
-                .bar(4, 16 << 10)
+                .bar64(4, 16 << 10)
                 .build())
         .device(
             q35("0000:00:05.0", SimNvmeController.VENDOR, SimNvmeController.DEVICE, 0x010802, 2, 5)
                 .driver("nvme")
-                .bar(0, SimNvmeController.BAR0_SIZE)
+                .bar64(0, SimNvmeController.BAR0_SIZE)
                 .build(),
             new SimNvmeController())
         .function(q35("0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, 0x10, 6).bar(0, 1 << 20).build())

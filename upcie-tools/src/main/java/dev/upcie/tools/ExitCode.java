@@ -2,9 +2,8 @@ package dev.upcie.tools;
 
 import dev.upcie.pci.InvalidPciAddressException;
 import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.sys.CarriesErrno;
 import dev.upcie.sys.Errno;
-import dev.upcie.sys.ErrnoException;
-import dev.upcie.sysfs.SysfsException;
 
 /** The exit statuses of {@code upcie}, so scripts can tell failures apart. */
 public enum ExitCode {
@@ -39,12 +38,7 @@ public enum ExitCode {
       return NOT_FOUND;
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      Errno errno =
-          t instanceof SysfsException s
-              ? s.errno()
-              : t instanceof ErrnoException e ? e.errno() : null;
-      if (errno != null
-          && (errno.number() == Errno.EACCES.number() || errno.number() == Errno.EPERM.number())) {
+      if (t instanceof CarriesErrno e && (e.is(Errno.EACCES) || e.is(Errno.EPERM))) {
         return NO_PERMISSION;
       }
     }

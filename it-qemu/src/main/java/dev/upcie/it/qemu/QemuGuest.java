@@ -15,10 +15,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Boots a QEMU guest that runs a shell script on the host's own root file system.
  *
- * <p>The recipe is {@code shared/QEMU.md}'s: TCG, q35 with intel-iommu, a Debian kernel, a busybox
- * initramfs that loads the 9p modules, mounts the host root read-only over virtio-9p and {@code
- * chroot}s into it, so the guest runs the host's JDK and the freshly built classes. A second,
- * writable 9p share is mounted at the same path as {@link #results()} on the host, for reports.
+ * <p>The recipe (measured on this project's machines; see {@code docs/qemu.md}): TCG, q35 with
+ * intel-iommu, a Debian kernel, a busybox initramfs that loads the 9p modules, mounts the host root
+ * read-only over virtio-9p and {@code chroot}s into it, so the guest runs the host's JDK and the
+ * freshly built classes. A second, writable 9p share is mounted at the same path as {@link
+ * #results()} on the host, for reports.
  *
  * <p>A boot that hangs is killed at the timeout, and the failure carries the console log.
  */
@@ -69,6 +70,12 @@ final class QemuGuest {
             "file=" + image + ",if=none,id=nvm-" + serial + ",format=raw",
             "-device",
             "nvme,serial=" + serial + ",drive=nvm-" + serial));
+    return this;
+  }
+
+  /** Adds QEMU's {@code edu} teaching device. */
+  QemuGuest edu() {
+    deviceArguments.addAll(List.of("-device", "edu"));
     return this;
   }
 

@@ -7,6 +7,7 @@ import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.sim.nvme.SimNvmeController;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,39 @@ public class QemuNvmeConformanceTest {
         .isEqualTo(SimNvmeController.QEMU_CAP);
     assertThat(bar0.getIntVolatile(NvmeRegisters.VS)).as("VS").isEqualTo(SimNvmeController.QEMU_VS);
     assertThat(bar0.size()).as("BAR0 size").isEqualTo(SimNvmeController.BAR0_SIZE);
+  }
+
+  /**
+   * Writes with reserved bits set read back as QEMU keeps them. CC.EN and CC.SHN stay 0, so the
+   * controller neither starts nor shuts down; everything is put back to 0 afterwards.
+   */
+  @Test
+  void registerWritesKeepWhatQemuKeeps(@PciDevice(id = "1b36:0010") PciDeviceHandle qemuNvme) {
+    Mmio bar0 = qemuNvme.bar(0);
+    try {
+      bar0.putIntVolatile(NvmeRegisters.CC, 0xffff3ffe);
+      bar0.putIntVolatile(NvmeRegisters.AQA, 0xffffffff);
+      bar0.putLongVolatile(NvmeRegisters.ASQ, 0xfedcba9876543fffL);
+      bar0.putLongVolatile(NvmeRegisters.ACQ, 0x0123456789abcfffL);
+
+      // QEMU 7.2 stores these as written, reserved bits included, and validates at CC.EN.
+      SoftAssertions.assertSoftly(soft -> {
+        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.CC)).as("CC").isEqualTo(0xffff3ffe);
+        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.AQA)).as("AQA").isEqualTo(0xffffffff);
+        soft.assertThat(bar0.getLongVolatile(NvmeRegisters.ASQ))
+            .as("ASQ")
+            .isEqualTo(0xfedcba9876543fffL);
+        soft.assertThat(bar0.getLongVolatile(NvmeRegisters.ACQ))
+            .as("ACQ")
+            .isEqualTo(0x0123456789abcfffL);
+        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS)).as("CSTS, untouched").isZero();
+      });
+    } finally {
+      bar0.putIntVolatile(NvmeRegisters.CC, 0);
+      bar0.putIntVolatile(NvmeRegisters.AQA, 0);
+      bar0.putLongVolatile(NvmeRegisters.ASQ, 0);
+      bar0.putLongVolatile(NvmeRegisters.ACQ, 0);
+    }
   }
 
   @Test

@@ -11,9 +11,11 @@ import java.util.Optional;
  * A simulated NVMe controller, modelled on QEMU 7.2's {@code nvme} device: BAR0 with the controller
  * registers and the values QEMU reports.
  *
- * <p>This first model carries the register block: CAP and VS as QEMU reports them, CC, AQA, ASQ and
- * ACQ writable in their defined fields, CSTS read-only and clear. Enabling the controller (CSTS.RDY
- * following CC.EN, with QEMU's validation) arrives with the full model.
+ * <p>This first model carries the register block: CAP and VS as QEMU reports them, CSTS read-only
+ * and clear, and CC, AQA, ASQ and ACQ storing what the host writes, reserved bits included, as QEMU
+ * 7.2 does (it validates them when CC.EN is set, not on the write; the it-qemu conformance test
+ * checks this against QEMU). Enabling the controller (CSTS.RDY following CC.EN, with QEMU's
+ * validation) arrives with the full model.
  */
 public final class SimNvmeController implements SimDevice {
   /** PCI vendor:device of QEMU's NVMe controller (Red Hat, QEMU NVM Express). */
@@ -23,8 +25,9 @@ public final class SimNvmeController implements SimDevice {
   public static final int DEVICE = 0x0010;
 
   /**
-   * CAP of QEMU 7.2: MQES 2047, CQR, TO 15 (7.5 s), DSTRD 0, CSS NVM + I/O command sets, MPSMIN 4
-   * KiB, MPSMAX 64 KiB.
+   * CAP of QEMU 7.2: MQES 2047, CQR, TO 15 (7.5 s), DSTRD 0, CSS 0xc1 (NVM command set, I/O command
+   * sets, admin-only), MPSMIN 4 KiB, MPSMAX 64 KiB. Checked against QEMU in the guest by the
+   * it-qemu conformance tests.
    */
   public static final long QEMU_CAP = 0x004018200f0107ffL;
 
@@ -34,13 +37,6 @@ public final class SimNvmeController implements SimDevice {
   /** BAR0 of QEMU's controller: registers, doorbells and the MSI-X table. */
   public static final long BAR0_SIZE = 16 * 1024;
 
-  // Defined fields of CC: EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES, CRIME.
-  private static final long CC_FIELDS = 0x01ff_fff1L;
-  // ASQS and ACQS, 12 bits each.
-  private static final long AQA_FIELDS = 0x0fff_0fffL;
-  // Queue bases are page aligned: the low 12 bits are reserved.
-  private static final long QUEUE_BASE_FIELDS = 0xffff_ffff_ffff_f000L;
-
   private final RegisterFile bar0;
 
   /** A controller in its reset state, as QEMU 7.2's is after power-on. */
@@ -49,11 +45,11 @@ public final class SimNvmeController implements SimDevice {
         RegisterFile.builder("BAR0 of the simulated NVMe controller", BAR0_SIZE)
             .register(NvmeRegisters.CAP, 8, QEMU_CAP, RegisterAccess.RO)
             .register(NvmeRegisters.VS, 4, QEMU_VS, RegisterAccess.RO)
-            .register(NvmeRegisters.CC, 4, 0, CC_FIELDS)
+            .register(NvmeRegisters.CC, 4, 0, RegisterAccess.RW)
             .register(NvmeRegisters.CSTS, 4, 0, RegisterAccess.RO)
-            .register(NvmeRegisters.AQA, 4, 0, AQA_FIELDS)
-            .register(NvmeRegisters.ASQ, 8, 0, QUEUE_BASE_FIELDS)
-            .register(NvmeRegisters.ACQ, 8, 0, QUEUE_BASE_FIELDS)
+            .register(NvmeRegisters.AQA, 4, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.ASQ, 8, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.ACQ, 8, 0, RegisterAccess.RW)
             .build();
   }
 

@@ -3,8 +3,6 @@ package dev.upcie.sim.sysfs;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciId;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,7 +15,7 @@ import java.util.OptionalInt;
  * <pre>{@code
  * SimFunction nvme = SimFunction.builder("0000:00:05.0")
  *     .id(0x1b36, 0x0010).classCode(0x010802).revision(2)
- *     .bar(0, 16 * 1024).driver("nvme").iommuGroup(5)
+ *     .bar64(0, 16 * 1024).driver("nvme").iommuGroup(5)
  *     .build();
  * }</pre>
  *
@@ -29,7 +27,7 @@ import java.util.OptionalInt;
  * @param driver the driver bound at boot, empty for none
  * @param iommuGroup the IOMMU group, empty for a machine without IOMMU
  * @param numaNode the NUMA node, empty for none ({@code -1} in sysfs)
- * @param barSizes the six BAR sizes in bytes, 0 for an unimplemented BAR
+ * @param bars the six BAR slots; a 64-bit BAR leaves the slot after it {@link SimBar#NONE}
  */
 public record SimFunction(
     PciAddress address,
@@ -40,19 +38,25 @@ public record SimFunction(
     Optional<String> driver,
     OptionalInt iommuGroup,
     OptionalInt numaNode,
-    List<Long> barSizes) {
+    List<SimBar> bars) {
 
-  /** Checks the BAR list: six entries, each 0 or a power of two of at least 16 bytes. */
+  /** Checks the BAR slots: six, and a 64-bit BAR followed by an empty slot. */
   public SimFunction {
     Objects.requireNonNull(address, "address");
-    barSizes = List.copyOf(barSizes);
-    if (barSizes.size() != 6) {
-      throw new IllegalArgumentException("a PCI function has 6 BARs, got " + barSizes.size());
+    bars = List.copyOf(bars);
+    if (bars.size() != 6) {
+      throw new IllegalArgumentException("a PCI function has 6 BAR slots, got " + bars.size());
     }
-    for (long size : barSizes) {
-      if (size != 0 && (size < 16 || Long.bitCount(size) != 1)) {
+    for (int i = 0; i < 6; i++) {
+      if (bars.get(i).wide() && (i == 5 || bars.get(i + 1).implemented())) {
         throw new IllegalArgumentException(
-            "BAR sizes are powers of two of at least 16 bytes: " + size);
+            "the 64-bit BAR"
+                + i
+                + " of "
+                + address
+                + " needs slot "
+                + (i + 1)
+                + " for its upper half");
       }
     }
   }
@@ -72,7 +76,9 @@ public record SimFunction(
     private String driver;
     private Integer iommuGroup;
     private Integer numaNode;
-    private final long[] bars = new long[6];
+    private final SimBar[] bars = {
+      SimBar.NONE, SimBar.NONE, SimBar.NONE, SimBar.NONE, SimBar.NONE, SimBar.NONE
+    };
 
     private Builder(PciAddress address) {
       this.address = address;
@@ -102,10 +108,17 @@ public record SimFunction(
       return this;
     }
 
-    /** A memory BAR of {@code size} bytes at {@code index}. */
+    /** A 32-bit memory BAR of {@code size} bytes in slot {@code index}. */
     public Builder bar(int index, long size) {
       Objects.checkIndex(index, 6);
-      bars[index] = size;
+      bars[index] = new SimBar(size, false);
+      return this;
+    }
+
+    /** A 64-bit memory BAR of {@code size} bytes in slot {@code index} (and {@code index + 1}). */
+    public Builder bar64(int index, long size) {
+      Objects.checkIndex(index, 6);
+      bars[index] = new SimBar(size, true);
       return this;
     }
 
@@ -129,8 +142,6 @@ public record SimFunction(
 
     /** The function. */
     public SimFunction build() {
-      List<Long> sizes = new ArrayList<>(6);
-      Arrays.stream(bars).forEach(sizes::add);
       return new SimFunction(
           address,
           id,
@@ -140,7 +151,7 @@ public record SimFunction(
           Optional.ofNullable(driver),
           iommuGroup == null ? OptionalInt.empty() : OptionalInt.of(iommuGroup),
           numaNode == null ? OptionalInt.empty() : OptionalInt.of(numaNode),
-          sizes);
+          List.of(bars));
     }
   }
 }

@@ -57,7 +57,7 @@ import java.util.stream.Stream;
  *     .driver(SimDriver.claiming("nvme", PciSelector.any().withClass(PciClassCode.NVME)))
  *     .driver(SimDriver.overrideOnly("vfio-pci"))
  *     .function(SimFunction.builder("0000:00:05.0").id(0x1b36, 0x0010).classCode(0x010802)
- *         .driver("nvme").iommuGroup(5).bar(0, 16384).build())
+ *         .driver("nvme").iommuGroup(5).bar64(0, 16384).build())
  *     .build();
  * new PciDriverBinder(sysfs).bind(PciAddress.parse("00:05.0"), "vfio-pci");
  * }</pre>
@@ -342,17 +342,19 @@ public final class SimSysfs implements Sysfs {
       long[] barAddresses = new long[6];
       StringBuilder resource = new StringBuilder();
       for (int i = 0; i < 13; i++) {
-        long size = i < 6 ? f.barSizes().get(i) : 0;
-        if (size == 0) {
+        SimBar bar = i < 6 ? f.bars().get(i) : SimBar.NONE;
+        if (!bar.implemented()) {
           resource.append(String.format("0x%016x 0x%016x 0x%016x\n", 0L, 0L, 0L));
           continue;
         }
-        long start = (nextBarAddress - size) & -size;
+        long start = (nextBarAddress - bar.size()) & -bar.size();
         nextBarAddress = start;
         barAddresses[i] = start;
-        // IORESOURCE_MEM | IORESOURCE_MEM_64 | IORESOURCE_SIZEALIGN, as QEMU's NVMe BAR0 shows.
+        // IORESOURCE_MEM | IORESOURCE_SIZEALIGN, plus IORESOURCE_MEM_64 for a 64-bit BAR: the
+        // flags QEMU's NVMe (0x140204) and edu (0x40200) BARs show in the recorded guest.
+        long flags = bar.wide() ? 0x140204L : 0x40200L;
         resource.append(
-            String.format("0x%016x 0x%016x 0x%016x\n", start, start + size - 1, 0x140204L));
+            String.format("0x%016x 0x%016x 0x%016x\n", start, start + bar.size() - 1, flags));
       }
       files.file(dir + "/resource", resource.toString());
       files.bytes(dir + "/config", config(f, barAddresses));
@@ -382,9 +384,14 @@ public final class SimSysfs implements Sysfs {
       config.put(0x0a, (byte) f.classCode().subClass());
       config.put(0x0b, (byte) f.classCode().baseClass());
       for (int i = 0; i < 6; i++) {
-        if (barAddresses[i] != 0) {
-          // 64-bit memory BAR: type bits 0b10; the upper half goes in the next BAR slot.
+        if (barAddresses[i] == 0) {
+          continue;
+        }
+        if (f.bars().get(i).wide()) {
+          // 64-bit memory BAR: type bits 0b10; the upper half is the next slot.
           config.putLong(0x10 + 4 * i, barAddresses[i] | 0x4);
+        } else {
+          config.putInt(0x10 + 4 * i, (int) barAddresses[i]);
         }
       }
       config.putShort(0x2c, (short) f.subsystem().vendor());

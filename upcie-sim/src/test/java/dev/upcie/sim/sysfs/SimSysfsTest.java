@@ -36,7 +36,7 @@ class SimSysfsTest {
                     .subsystem(0x1af4, 0x1100)
                     .classCode(0x010802)
                     .revision(2)
-                    .bar(0, 16384)
+                    .bar64(0, 16384)
                     .driver("nvme")
                     .iommuGroup(5)
                     .build())
@@ -90,6 +90,15 @@ class SimSysfsTest {
     assertThat(config.getInt(8) >>> 8).isEqualTo(0x010802);
     assertThat(config.getShort(0x2c) & 0xffff).isEqualTo(0x1af4);
     assertThat(config.getInt(0x10) & 0xf).as("64-bit memory BAR").isEqualTo(0x4);
+    assertThat(config.getInt(0x10 + 4) & 0xffffffffL).as("its upper half").isZero();
+    ByteBuffer edu =
+        ByteBuffer.wrap(sysfs.readBytes("bus/pci/devices/0000:00:06.0/config"))
+            .order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(edu.getInt(0x10) & 0xf).as("32-bit memory BAR").isZero();
+    assertThat(edu.getInt(0x14)).as("the next slot stays free").isZero();
+    assertThat(
+            sysfs.read("bus/pci/devices/0000:00:06.0/resource").lines().findFirst().orElseThrow())
+        .endsWith(" 0x0000000000040200");
   }
 
   @Test
@@ -188,5 +197,7 @@ class SimSysfsTest {
         .hasMessage("two functions at 0000:00:05.0");
     assertThatThrownBy(() -> SimFunction.builder("00:05.0").bar(0, 1000).build())
         .hasMessageContaining("powers of two");
+    assertThatThrownBy(() -> SimFunction.builder("00:05.0").bar64(0, 4096).bar(1, 4096).build())
+        .hasMessage("the 64-bit BAR0 of 0000:00:05.0 needs slot 1 for its upper half");
   }
 }

@@ -6,18 +6,16 @@ import dev.upcie.nvme.NvmeCc;
 import dev.upcie.nvme.NvmeCsts;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.nvme.NvmeVersion;
-import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciDeviceHandle;
-import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciSelector;
+import dev.upcie.sim.Backend;
 import dev.upcie.sim.SimMachine;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.tools.DeviceArgument;
 import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.SysfsOption;
 import dev.upcie.tools.output.Json;
-import dev.upcie.vfio.VfioPciDevice;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,18 +39,11 @@ import picocli.CommandLine.Spec;
           + " has one, else the simulated QEMU controller."
     })
 public final class ShowRegsCommand implements Callable<Integer> {
-  /** Where the registers come from. */
-  enum Backend {
-    auto,
-    sim,
-    vfio
-  }
-
   @Option(
       names = "--backend",
       paramLabel = "BACKEND",
-      description = "auto, sim or vfio (default: ${DEFAULT-VALUE}).")
-  Backend backend = Backend.auto;
+      description = "auto, sim or vfio (default: auto).")
+  Backend backend = Backend.AUTO;
 
   @Option(
       names = "--device",
@@ -93,11 +84,8 @@ public final class ShowRegsCommand implements Callable<Integer> {
 
   private PciDeviceHandle open(PciSelector selector) {
     Sysfs host = sysfs.sysfs();
-    if (backend == Backend.vfio || (backend == Backend.auto && vfioCandidate(host, selector))) {
-      PciFunction function = new PciBus(host).selectOne(selector, VfioPciDevice.DRIVER);
-      return VfioPciDevice.open(host, function.address());
-    }
-    if (backend == Backend.auto) {
+    Backend effective = backend.resolve(selector, host);
+    if (backend == Backend.AUTO && effective == Backend.SIM) {
       spec.commandLine()
           .getErr()
           .println(
@@ -107,16 +95,7 @@ public final class ShowRegsCommand implements Callable<Integer> {
                   + " (use --backend vfio to require a real one)");
       spec.commandLine().getErr().flush();
     }
-    SimMachine machine = SimMachine.qemuQ35();
-    return machine.open(machine.bus().selectOne(selector, VfioPciDevice.DRIVER).address());
-  }
-
-  private static boolean vfioCandidate(Sysfs host, PciSelector selector) {
-    if (!host.exists(PciBus.DEVICES)) {
-      return false;
-    }
-    return new PciBus(host)
-        .select(selector).stream().anyMatch(f -> f.isBoundTo(VfioPciDevice.DRIVER));
+    return effective.open(selector, host, SimMachine::qemuQ35);
   }
 
   private static String text(PciDeviceHandle controller, Registers r) {
