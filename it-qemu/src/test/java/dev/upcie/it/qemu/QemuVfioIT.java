@@ -136,7 +136,7 @@ class QemuVfioIT {
     modprobe vfio-pci
     modprobe vfio_iommu_type1
     JAVA='%1$s'
-    JOPTS='-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp'
+    JOPTS='-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp --sun-misc-unsafe-memory-access=allow'
     CP='%2$s'
     "$JAVA" $JOPTS -jar '%5$s' devbind list --json > '%6$s/devbind.json'
     "$JAVA" $JOPTS --enable-native-access=ALL-UNNAMED -cp "$CP" \\
