@@ -21,8 +21,6 @@ class UpcieCommandTest {
   @TempDir Path sysfs;
   private SimMachine machine;
 
-  record Result(int exit, String out, String err) {}
-
   @BeforeEach
   void exportSimulatedMachine() {
     machine = SimMachine.qemuQ35();
@@ -31,7 +29,7 @@ class UpcieCommandTest {
 
   @Test
   void listPrintsEveryFunctionAsATable() {
-    Result r = upcie("devbind", "list", "--sysfs-root", sysfs.toString());
+    CommandResult r = upcie("devbind", "list", "--sysfs-root", sysfs.toString());
 
     assertThat(r.exit()).isZero();
     assertThat(r.err()).isEmpty();
@@ -57,7 +55,8 @@ class UpcieCommandTest {
 
   @Test
   void listFiltersByAddressAndId() {
-    Result r = upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "1af4:1009", "00:05.0");
+    CommandResult r =
+        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "1af4:1009", "00:05.0");
 
     assertThat(r.exit()).isZero();
     assertThat(r.out().lines().skip(1).map(l -> l.substring(0, 12)))
@@ -66,7 +65,8 @@ class UpcieCommandTest {
 
   @Test
   void listJsonIsVersionedAndCarriesEveryField() throws Exception {
-    Result r = upcie("devbind", "list", "--json", "--sysfs-root", sysfs.toString(), "00:05.0");
+    CommandResult r =
+        upcie("devbind", "list", "--json", "--sysfs-root", sysfs.toString(), "00:05.0");
 
     JsonNode document = new ObjectMapper().readTree(r.out());
     assertThat(document.get("schema").asText()).isEqualTo("upcie.devbind.list/1");
@@ -84,32 +84,23 @@ class UpcieCommandTest {
 
   @Test
   void badInputIsOneLineAndADistinctExitStatus() {
-    assertOneLine(
-        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "zz"),
-        2,
-        "invalid device \"zz\"");
-    assertOneLine(
-        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "00:09.0"),
-        3,
-        "no PCI function with address 0000:00:09.0");
-    assertOneLine(
-        upcie("devbind", "list", "--sysfs-root", sysfs.resolve("nope").toString()),
-        2,
-        "--sysfs-root " + sysfs.resolve("nope") + ": no such directory");
-    assertOneLine(
-        upcie("devbind", "list", "--sysfs-root", sysfs.resolve("bus").toString()),
-        1,
-        "no bus/pci/devices under " + sysfs.resolve("bus"));
-    assertOneLine(upcie("devbind", "list", "--frobnicate"), 2, "Unknown option: '--frobnicate'");
-    assertOneLine(
-        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "00:04"),
-        2,
-        "invalid device \"00:04\": expected an address");
+    upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "zz")
+        .assertOneLineError(2, "invalid device \"zz\"");
+    upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "00:09.0")
+        .assertOneLineError(3, "no PCI function with address 0000:00:09.0");
+    upcie("devbind", "list", "--sysfs-root", sysfs.resolve("nope").toString())
+        .assertOneLineError(2, "--sysfs-root " + sysfs.resolve("nope") + ": no such directory");
+    upcie("devbind", "list", "--sysfs-root", sysfs.resolve("bus").toString())
+        .assertOneLineError(1, "no bus/pci/devices under " + sysfs.resolve("bus"));
+    upcie("devbind", "list", "--frobnicate")
+        .assertOneLineError(2, "Unknown option: '--frobnicate'");
+    upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "00:04")
+        .assertOneLineError(2, "invalid device \"00:04\": expected an address");
   }
 
   @Test
   void showRegsDecodesTheSimulatedController() {
-    Result r = upcie("nvme", "show-regs", "--backend", "sim");
+    CommandResult r = upcie("nvme", "show-regs", "--backend", "sim");
 
     assertThat(r.exit()).isZero();
     assertThat(r.out())
@@ -121,7 +112,7 @@ class UpcieCommandTest {
 
   @Test
   void showRegsFallsBackToTheSimulatorAndSaysSo() throws Exception {
-    Result r = upcie("nvme", "show-regs", "--json", "--sysfs-root", sysfs.toString());
+    CommandResult r = upcie("nvme", "show-regs", "--json", "--sysfs-root", sysfs.toString());
 
     assertThat(r.exit()).isZero();
     assertThat(r.err()).contains("no NVMe controller matching class 0x010802 is bound to vfio-pci");
@@ -139,28 +130,17 @@ class UpcieCommandTest {
     Path tree = sysfs.resolve("bound");
     machine.sysfs().copyTo(tree);
 
-    Result r = upcie("nvme", "show-regs", "--sysfs-root", tree.toString());
+    CommandResult r = upcie("nvme", "show-regs", "--sysfs-root", tree.toString());
 
     // The tree says vfio-pci, so auto takes the real path; this machine has no /dev/vfio.
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).startsWith("upcie: VFIO is not available: /dev/vfio/vfio does not exist");
   }
 
-  private static void assertOneLine(Result r, int exit, String message) {
-    assertThat(r.exit()).as("exit status for: %s", r.err()).isEqualTo(exit);
-    assertThat(r.out()).isEmpty();
-    assertThat(r.err().lines())
-        .hasSize(1)
-        .first()
-        .asString()
-        .startsWith("upcie: ")
-        .contains(message);
-  }
-
-  private static Result upcie(String... args) {
+  private static CommandResult upcie(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int exit = Upcie.run(args, new PrintWriter(out), new PrintWriter(err));
-    return new Result(exit, out.toString(), err.toString());
+    return new CommandResult(exit, out.toString(), err.toString());
   }
 }

@@ -22,14 +22,12 @@ class UpcieJarIT {
   private static final Path JAR = Path.of("target/upcie.jar");
   private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
 
-  record Result(int exit, String out, String err) {}
-
   @Test
   void listShowsExactlyTheFunctionsAndDriversTheKernelReports() throws Exception {
     Path devices = Path.of("/sys/bus/pci/devices");
     assumeTrue(Files.isDirectory(devices), "this machine has no /sys/bus/pci/devices");
 
-    Result r = run(List.of(), "devbind", "list", "--json");
+    CommandResult r = run(List.of(), "devbind", "list", "--json");
 
     assertThat(r.exit()).isZero();
     assertThat(r.err()).as("no warnings, no noise").isEmpty();
@@ -55,7 +53,7 @@ class UpcieJarIT {
   @Test
   void theTableHasOneRowPerFunction() throws Exception {
     assumeTrue(Files.isDirectory(Path.of("/sys/bus/pci/devices")), "no /sys/bus/pci/devices");
-    Result r = run(List.of(), "devbind", "list");
+    CommandResult r = run(List.of(), "devbind", "list");
 
     try (Stream<Path> entries = Files.list(Path.of("/sys/bus/pci/devices"))) {
       assertThat(r.out().lines()).hasSize(1 + (int) entries.count());
@@ -65,16 +63,16 @@ class UpcieJarIT {
 
   @Test
   void mistakesGiveOneLineAndNoStackTrace() throws Exception {
-    assertOneLine(run(List.of(), "devbind", "list", "00:zz.1"), 2, "invalid PCI address");
-    assertOneLine(run(List.of(), "devbind", "list", "ffff:ff:1f.7"), 3, "no PCI function");
-    assertOneLine(
-        run(List.of(), "devbind", "list", "--sysfs-root", "/nonexistent"), 2, "no such directory");
-    assertOneLine(run(List.of(), "nvme", "show-regs", "--device", "nope"), 2, "invalid device");
+    run(List.of(), "devbind", "list", "00:zz.1").assertOneLineError(2, "invalid PCI address");
+    run(List.of(), "devbind", "list", "ffff:ff:1f.7").assertOneLineError(3, "no PCI function");
+    run(List.of(), "devbind", "list", "--sysfs-root", "/nonexistent")
+        .assertOneLineError(2, "no such directory");
+    run(List.of(), "nvme", "show-regs", "--device", "nope").assertOneLineError(2, "invalid device");
   }
 
   @Test
   void showRegsRunsTheSimulatedControllerWhereNoneIsBound() throws Exception {
-    Result r = run(List.of(), "nvme", "show-regs", "--backend", "sim");
+    CommandResult r = run(List.of(), "nvme", "show-regs", "--backend", "sim");
 
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("vs      0x00010400          1.4.0");
@@ -95,7 +93,7 @@ class UpcieJarIT {
     Path jar = Files.copy(JAR, dir.resolve("upcie.jar"));
     Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
 
-    Result r =
+    CommandResult r =
         run(
             List.of(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups"),
             jar,
@@ -104,26 +102,15 @@ class UpcieJarIT {
             "--sysfs-root",
             dir.resolve("sysfs").toString());
 
-    assertOneLine(r, 4, "EACCES (Permission denied): this user may not read it; run as root");
+    r.assertOneLineError(4, "EACCES (Permission denied): this user may not read it; run as root");
   }
 
-  private static void assertOneLine(Result r, int exit, String message) {
-    assertThat(r.exit()).as("exit status; stderr: %s", r.err()).isEqualTo(exit);
-    assertThat(r.err().lines())
-        .hasSize(1)
-        .first()
-        .asString()
-        .startsWith("upcie: ")
-        .contains(message);
-    assertThat(r.out()).isEmpty();
-  }
-
-  private static Result run(List<String> prefix, String... args)
+  private static CommandResult run(List<String> prefix, String... args)
       throws IOException, InterruptedException {
     return run(prefix, JAR, args);
   }
 
-  private static Result run(List<String> prefix, Path jar, String... args)
+  private static CommandResult run(List<String> prefix, Path jar, String... args)
       throws IOException, InterruptedException {
     assertThat(jar).as("the shaded jar; run `mvn package` first").exists();
     List<String> command = new ArrayList<>(prefix);
@@ -142,7 +129,7 @@ class UpcieJarIT {
         process.destroyForcibly();
         throw new AssertionError(command + " did not finish in 60 s");
       }
-      return new Result(
+      return new CommandResult(
           process.exitValue(),
           Files.readString(out, StandardCharsets.UTF_8),
           Files.readString(err, StandardCharsets.UTF_8));
