@@ -107,6 +107,47 @@ final class LibC {
   static final MethodHandle MUNMAP =
       downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
+  /** {@code int memfd_create(const char *name, unsigned int flags)}. */
+  static final MethodHandle MEMFD_CREATE =
+      downcall("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+
+  /** {@code int ftruncate(int fd, off_t length)}. */
+  static final MethodHandle FTRUNCATE =
+      downcall("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), CAPTURE_ERRNO);
+
+  /** {@code off_t lseek(int fd, off_t offset, int whence)}. */
+  static final MethodHandle LSEEK =
+      downcall(
+          "lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+
+  /** {@code int mlock(const void *addr, size_t len)}. */
+  static final MethodHandle MLOCK =
+      downcall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
+
+  /** {@code int unlink(const char *path)}, without errno capture: used in cleanups. */
+  static final MethodHandle UNLINK = downcall("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+
+  /**
+   * {@code int mount(const char *source, const char *target, const char *type, ulong flags, const
+   * void *data)}.
+   */
+  static final MethodHandle MOUNT =
+      downcall(
+          "mount",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS),
+          CAPTURE_ERRNO);
+
+  /** {@code int umount2(const char *target, int flags)}. */
+  static final MethodHandle UMOUNT2 =
+      downcall("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
+
+  /** {@code int fstatfs(int fd, struct statfs *buf)}. */
+  static final MethodHandle FSTATFS =
+      downcall("fstatfs", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), CAPTURE_ERRNO);
+
+  /** {@code uid_t geteuid(void)}: cannot fail. */
+  static final MethodHandle GETEUID = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+
   private static final MethodHandle STRERRORNAME_NP =
       optionalDowncall("strerrorname_np", FunctionDescriptor.of(ADDRESS, JAVA_INT));
   private static final MethodHandle STRERRORDESC_NP =

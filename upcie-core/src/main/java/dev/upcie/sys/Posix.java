@@ -24,6 +24,24 @@ public final class Posix {
   /** {@code open}: close the descriptor on {@code exec}, so child processes never inherit it. */
   public static final int O_CLOEXEC = 0x80000;
 
+  /** {@code open}: create the file if it does not exist (give a mode). */
+  public static final int O_CREAT = 0x40;
+
+  /** {@code open}: with {@link #O_CREAT}, fail if the file exists. */
+  public static final int O_EXCL = 0x80;
+
+  /** {@code lseek}: relative to the end of the file. */
+  public static final int SEEK_END = 2;
+
+  /** {@code memfd_create}: close the descriptor on {@code exec}. */
+  public static final int MFD_CLOEXEC = 0x1;
+
+  /** {@code memfd_create}: back the file with hugepages. */
+  public static final int MFD_HUGETLB = 0x4;
+
+  /** {@code memfd_create}: the hugepage size is {@code log2(size) << MFD_HUGE_SHIFT}. */
+  public static final int MFD_HUGE_SHIFT = 26;
+
   /** {@code mmap}: pages may be read. */
   public static final int PROT_READ = 1;
 

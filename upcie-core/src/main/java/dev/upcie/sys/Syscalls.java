@@ -29,21 +29,176 @@ public final class Syscalls {
    * @throws ErrnoException naming the path and the errno
    */
   public static NativeFd open(String path, int flags) {
+    return open(path, flags, 0);
+  }
+
+  /**
+   * Opens {@code path}, creating it with {@code mode} if {@link Posix#O_CREAT} is among the flags;
+   * {@link Posix#O_CLOEXEC} is always added.
+   *
+   * @throws ErrnoException naming the path and the errno
+   */
+  public static NativeFd open(String path, int flags, int mode) {
     Objects.requireNonNull(path, "path");
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment cPath = arena.allocateFrom(path);
       while (true) {
-        int fd = (int) LibC.OPEN.invokeExact(LibC.capture(), cPath, flags | Posix.O_CLOEXEC, 0);
+        int fd = (int) LibC.OPEN.invokeExact(LibC.capture(), cPath, flags | Posix.O_CLOEXEC, mode);
         if (fd >= 0) {
           return new NativeFd(fd, path);
         }
-        int errno = LibC.errno();
-        if (errno != Errno.EINTR.number()) {
-          throw new ErrnoException("open", path, Errno.of(errno));
-        }
+        retryOrThrow("open", path);
       }
-    } catch (ErrnoException e) {
-      throw e;
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /**
+   * Creates an anonymous memory file ({@code memfd_create}); {@code MFD_CLOEXEC} is always added.
+   * Its path for other processes is {@code /proc/<pid>/fd/<fd>}.
+   *
+   * @param name a name for {@code /proc/<pid>/fd} listings, not a path
+   * @param flags such as {@link Posix#MFD_HUGETLB} with a size encoded at {@link
+   *     Posix#MFD_HUGE_SHIFT}
+   */
+  public static NativeFd memfdCreate(String name, int flags) {
+    try (Arena arena = Arena.ofConfined()) {
+      int fd =
+          (int)
+              LibC.MEMFD_CREATE.invokeExact(
+                  LibC.capture(), arena.allocateFrom(name), flags | Posix.MFD_CLOEXEC);
+      if (fd < 0) {
+        throw new ErrnoException("memfd_create", name, Errno.of(LibC.errno()));
+      }
+      return new NativeFd(fd, "/proc/" + ProcessHandle.current().pid() + "/fd/" + fd);
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /** Sets the file's length ({@code ftruncate}). */
+  public static void ftruncate(NativeFd fd, long length) {
+    int f = fd.acquire();
+    try {
+      while (true) {
+        int r = (int) LibC.FTRUNCATE.invokeExact(LibC.capture(), f, length);
+        if (r == 0) {
+          return;
+        }
+        retryOrThrow("ftruncate", fd.path());
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
+    }
+  }
+
+  /** The file's length, from {@code lseek(fd, 0, SEEK_END)}; works where {@code fstat} would. */
+  public static long size(NativeFd fd) {
+    int f = fd.acquire();
+    try {
+      long r = (long) LibC.LSEEK.invokeExact(LibC.capture(), f, 0L, Posix.SEEK_END);
+      if (r < 0) {
+        throw new ErrnoException("lseek", fd.path(), Errno.of(LibC.errno()));
+      }
+      return r;
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
+    }
+  }
+
+  /**
+   * Locks the pages of {@code segment} in memory ({@code mlock}); they stay locked until unmapped.
+   *
+   * @throws ErrnoException {@code ENOMEM} or {@code EPERM} when {@code RLIMIT_MEMLOCK} is too low
+   */
+  public static void mlock(MemorySegment segment, String description) {
+    try {
+      int r = (int) LibC.MLOCK.invokeExact(LibC.capture(), segment, segment.byteSize());
+      if (r != 0) {
+        throw new ErrnoException("mlock", description, Errno.of(LibC.errno()));
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /** Removes a file; failures are ignored (for cleanups, where there is no one to tell). */
+  public static void unlinkQuietly(String path) {
+    try (Arena arena = Arena.ofConfined()) {
+      int unused = (int) LibC.UNLINK.invokeExact(arena.allocateFrom(path));
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /**
+   * Mounts a file system ({@code mount(2)}), as {@code mount -t type -o data source target}.
+   *
+   * @throws ErrnoException naming the target and the errno ({@code EPERM} without root)
+   */
+  public static void mount(String source, String target, String type, String data) {
+    try (Arena arena = Arena.ofConfined()) {
+      // A typed local: a conditional passed to invokeExact would be typed Object.
+      MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
+      int r =
+          (int)
+              LibC.MOUNT.invokeExact(
+                  LibC.capture(),
+                  arena.allocateFrom(source),
+                  arena.allocateFrom(target),
+                  arena.allocateFrom(type),
+                  0L,
+                  options);
+      if (r != 0) {
+        throw new ErrnoException("mount " + type, target, Errno.of(LibC.errno()));
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /** Unmounts {@code target} ({@code umount2(target, 0)}). */
+  public static void unmount(String target) {
+    try (Arena arena = Arena.ofConfined()) {
+      int r = (int) LibC.UMOUNT2.invokeExact(LibC.capture(), arena.allocateFrom(target), 0);
+      if (r != 0) {
+        throw new ErrnoException("umount", target, Errno.of(LibC.errno()));
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /**
+   * What {@code fstatfs} says about the file system a descriptor lives on.
+   *
+   * @return the file system's magic number and block size (a hugetlbfs's page size)
+   */
+  public static Statfs fstatfs(NativeFd fd) {
+    int f = fd.acquire();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buffer = arena.allocate(Statfs.LAYOUT);
+      int r = (int) LibC.FSTATFS.invokeExact(LibC.capture(), f, buffer);
+      if (r != 0) {
+        throw new ErrnoException("fstatfs", fd.path(), Errno.of(LibC.errno()));
+      }
+      return Statfs.from(buffer);
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
+    }
+  }
+
+  /** The effective user id; 0 is root. */
+  public static int geteuid() {
+    try {
+      return (int) LibC.GETEUID.invokeExact();
     } catch (Throwable t) {
       throw LibC.rethrow(t);
     }

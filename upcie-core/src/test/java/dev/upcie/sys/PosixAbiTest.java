@@ -7,7 +7,22 @@ import org.junit.jupiter.api.io.TempDir;
 class PosixAbiTest {
   @Test
   void flagValuesMatchTheSystemHeaders(@TempDir Path dir) throws Exception {
-    new CHeaderCheck("fcntl.h", "sys/mman.h", "errno.h")
+    new CHeaderCheck(
+            "fcntl.h",
+            "unistd.h",
+            "sys/mman.h",
+            "sys/vfs.h",
+            "linux/memfd.h",
+            "linux/magic.h",
+            "errno.h")
+        .expectStruct(Statfs.LAYOUT)
+        .expect("HUGETLBFS_MAGIC", Statfs.HUGETLBFS_MAGIC)
+        .expect("O_CREAT", Posix.O_CREAT)
+        .expect("O_EXCL", Posix.O_EXCL)
+        .expect("SEEK_END", Posix.SEEK_END)
+        .expect("MFD_CLOEXEC", Posix.MFD_CLOEXEC)
+        .expect("MFD_HUGETLB", Posix.MFD_HUGETLB)
+        .expect("MFD_HUGE_SHIFT", Posix.MFD_HUGE_SHIFT)
         .expect("O_RDONLY", Posix.O_RDONLY)
         .expect("O_WRONLY", Posix.O_WRONLY)
         .expect("O_RDWR", Posix.O_RDWR)

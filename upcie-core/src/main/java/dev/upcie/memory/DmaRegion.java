@@ -1,0 +1,88 @@
+package dev.upcie.memory;
+
+import dev.upcie.hugepages.PageSize;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * Memory a {@link DmaHeap} allocates from, with the way its offsets become device addresses.
+ *
+ * <pre>{@code
+ * DmaRegion uio = DmaRegion.physical(HugepageRegion.allocate(64 << 20, PageSize.parse("2M")));
+ * DmaRegion vfio = DmaRegion.iova(HugepageRegion.allocate(64 << 20, size), new Iova(0x100000000L));
+ * }</pre>
+ *
+ * <p>A region made from a {@link HugepageRegion} belongs to the heap it is given to: the heap
+ * closes it, and closing it directly while the heap is open throws.
+ */
+public final class DmaRegion {
+  private final MemorySegment segment;
+  private final PageSize pageSize;
+  private final AddressTranslation translation;
+  private final HugepageRegion owned;
+
+  private DmaRegion(
+      MemorySegment segment,
+      PageSize pageSize,
+      AddressTranslation translation,
+      HugepageRegion owned) {
+    this.segment = Objects.requireNonNull(segment, "segment");
+    this.pageSize = Objects.requireNonNull(pageSize, "pageSize");
+    this.translation = Objects.requireNonNull(translation, "translation");
+    this.owned = owned;
+    if ((segment.address() & (pageSize.bytes() - 1)) != 0
+        || segment.byteSize() % pageSize.bytes() != 0
+        || segment.byteSize() == 0) {
+      throw new IllegalArgumentException(
+          "a DMA region is a whole number of " + pageSize + " pages on a page boundary");
+    }
+  }
+
+  /**
+   * Hugepages whose device addresses are physical: for UIO, where no IOMMU translates. Reads {@code
+   * /proc/self/pagemap} now.
+   *
+   * @throws PagemapException if this process may not see physical addresses (not root)
+   */
+  public static DmaRegion physical(HugepageRegion region) {
+    return new DmaRegion(region.segment(), region.pageSize(), region.physicalTranslation(), region);
+  }
+
+  /** Hugepages mapped through an IOMMU at {@code base}: for VFIO. */
+  public static DmaRegion iova(HugepageRegion region, Iova base) {
+    return new DmaRegion(
+        region.segment(),
+        region.pageSize(),
+        // The base's own alignment is what offsets keep; IOVA 0 is aligned to everything.
+        new IovaTranslation(base, base.value() == 0 ? 1L << 62 : Long.lowestOneBit(base.value())),
+        region);
+  }
+
+  /**
+   * Any page-aligned memory with a translation of your choosing, such as a simulated IOMMU's. The
+   * caller keeps the memory mapped until the heap is closed.
+   */
+  public static DmaRegion of(
+      MemorySegment segment, PageSize pageSize, AddressTranslation translation) {
+    return new DmaRegion(segment, pageSize, translation, null);
+  }
+
+  /** The memory. */
+  public MemorySegment segment() {
+    return segment;
+  }
+
+  /** The page size: the unit of physical contiguity when addresses are physical. */
+  public PageSize pageSize() {
+    return pageSize;
+  }
+
+  /** How offsets become device addresses. */
+  public AddressTranslation translation() {
+    return translation;
+  }
+
+  HugepageRegion owned() {
+    return owned;
+  }
+}

@@ -1,0 +1,160 @@
+package dev.upcie.hugepages;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.upcie.procfs.Procfs;
+import dev.upcie.support.UpcieException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pools, reservations and mounts of this machine's kernel. */
+class HugepagesOnThisMachineTest {
+  private static final PageSize TWO_MB = PageSize.parse("2M");
+
+  @Test
+  void theDefaultPoolAgreesWithProcMeminfo() {
+    assumeTrue(Files.isDirectory(Path.of("/sys/kernel/mm/hugepages")), "no hugepage support");
+    Hugepages hugepages = Hugepages.system();
+    Map<String, Long> meminfo = Procfs.system().meminfo();
+
+    HugepagePool pool = hugepages.pool(hugepages.defaultSize());
+
+    assertThat(hugepages.defaultSize().kilobytes()).isEqualTo(meminfo.get("Hugepagesize"));
+    assertThat(pool.total()).isEqualTo(meminfo.get("HugePages_Total"));
+    assertThat(pool.free()).isEqualTo(meminfo.get("HugePages_Free"));
+    assertThat(pool.reserved()).isEqualTo(meminfo.get("HugePages_Rsvd"));
+    assertThat(pool.surplus()).isEqualTo(meminfo.get("HugePages_Surp"));
+    assertThat(pool.nodes().stream().mapToLong(HugepagePool.NodePool::total).sum())
+        .as("the nodes add up to the pool")
+        .isEqualTo(pool.total());
+  }
+
+  @Test
+  void aReservationIsWhatTheKernelReportsAfterwards() throws Exception {
+    try (RealHugepages real = RealHugepages.require()) {
+      Hugepages hugepages = real.hugepages();
+      real.remember(TWO_MB);
+      long before = hugepages.pool(TWO_MB).total();
+
+      Reservation grow = hugepages.apply(hugepages.planTotal(TWO_MB, before + 8));
+
+      Reservation.Outcome outcome = grow.outcomes().get(0);
+      assertThat(outcome.before()).isEqualTo(before);
+      assertThat(outcome.after())
+          .as("read independently from sysfs")
+          .isEqualTo(
+              Long.parseLong(read("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")));
+      assumeTrue(grow.isComplete(), "the kernel granted fewer 2M pages than asked");
+      assertThat(Procfs.system().meminfo().get("HugePages_Total"))
+          .as("meminfo shows the default (2M) pool")
+          .isEqualTo(before + 8);
+
+      Reservation release = hugepages.apply(hugepages.planTotal(TWO_MB, before));
+      assertThat(release.isComplete()).isTrue();
+    }
+  }
+
+  @Test
+  void aOneGigabyteReservationReportsExactlyWhatItGot() throws Exception {
+    try (RealHugepages real = RealHugepages.require()) {
+      PageSize oneGb = PageSize.parse("1G");
+      assumeTrue(real.hugepages().sizes().contains(oneGb), "no 1G hugepages on this machine");
+      real.remember(oneGb);
+      long before = real.hugepages().pool(oneGb).total();
+
+      Reservation r = real.hugepages().apply(real.hugepages().planTotal(oneGb, before + 1));
+
+      long actual =
+          Long.parseLong(read("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"));
+      assertThat(r.outcomes().get(0).after()).isEqualTo(actual);
+      assertThat(r.isComplete())
+          .as("complete exactly when the kernel granted it")
+          .isEqualTo(actual == before + 1);
+    }
+  }
+
+  @Test
+  void mountsAndUnmountsHugetlbfsOfAGivenSize(@TempDir Path dir) {
+    try (RealHugepages real = RealHugepages.require()) {
+      Hugepages hugepages = real.hugepages();
+      Path target = dir.resolve("huge2M");
+
+      HugetlbfsMount mount = hugepages.mount(target, TWO_MB);
+      try {
+        assertThat(Files.isDirectory(target)).as("created").isTrue();
+        assertThat(mount.pageSize()).isEqualTo(TWO_MB);
+        assertThat(hugepages.mounts()).contains(mount);
+        assertThat(hugepages.mount(target, TWO_MB))
+            .as("mounting again is nothing to do")
+            .isEqualTo(mount);
+        if (hugepages.sizes().contains(PageSize.parse("1G"))) {
+          assertThatThrownBy(() -> hugepages.mount(target, PageSize.parse("1G")))
+              .isInstanceOf(UpcieException.class)
+              .hasMessageContaining("is already a hugetlbfs mount with page size 2M, not 1G");
+        }
+      } finally {
+        hugepages.unmount(target);
+      }
+      assertThat(hugepages.mounts()).doesNotContain(mount);
+      assertThatThrownBy(() -> hugepages.unmount(target))
+          .hasMessage("no hugetlbfs is mounted at " + target);
+    }
+  }
+
+  @Test
+  void statusAgreesWithDpdkHugepages() throws Exception {
+    Path dpdk = Path.of("/usr/bin/dpdk-hugepages.py");
+    if (!Files.isExecutable(dpdk)) {
+      assertThat(Boolean.getBoolean("upcie.ci"))
+          .as("dpdk-hugepages.py (Debian package dpdk) is missing, but upcie.ci=true")
+          .isFalse();
+      org.junit.jupiter.api.Assumptions.abort(
+          "dpdk-hugepages.py is not installed (Debian package dpdk); nothing to compare with");
+    }
+    try (RealHugepages real = RealHugepages.require()) {
+      real.ensureAvailable(TWO_MB, 4);
+      Hugepages hugepages = real.hugepages();
+      List<String> ours = new ArrayList<>();
+      for (HugepagePool pool : hugepages.pools()) {
+        for (HugepagePool.NodePool node : pool.nodes()) {
+          if (node.total() > 0) {
+            ours.add(node.node() + " " + node.total() + " " + pool.size());
+          }
+        }
+      }
+
+      List<String> theirs = new ArrayList<>();
+      for (String line : run(dpdk.toString(), "-s").lines().toList()) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length == 4 && f[0].matches("\\d+")) {
+          // dpdk writes sizes as "2Mb" and "1Gb".
+          theirs.add(f[0] + " " + f[1] + " " + PageSize.parse(f[2].replace("b", "")));
+        }
+      }
+
+      assertThat(ours).isNotEmpty().containsExactlyInAnyOrderElementsOf(theirs);
+    }
+  }
+
+  private static String read(String path) throws IOException {
+    return Files.readString(Path.of(path), StandardCharsets.UTF_8).strip();
+  }
+
+  private static String run(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(out).isZero();
+    return out;
+  }
+}

@@ -1,0 +1,81 @@
+package dev.upcie.hugepages;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.upcie.sys.Syscalls;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * This machine's hugepages, for tests that need real ones: checks for root, grows a pool to what a
+ * test needs, and puts every pool it touched back as it was.
+ *
+ * <p>Without root or hugepage support the tests are skipped with the reason; with the system
+ * property {@code upcie.ci=true} (CI runs as root) a missing root is a failure instead. A kernel
+ * that will not grant the pages skips the test, saying so: that is the machine, not the code.
+ */
+public final class RealHugepages implements AutoCloseable {
+  private final Hugepages hugepages = Hugepages.system();
+  private final Map<PageSize, Long> original = new LinkedHashMap<>();
+
+  private RealHugepages() {}
+
+  /** Requires root and hugepage support on this machine. */
+  public static RealHugepages require() {
+    boolean ci = Boolean.getBoolean("upcie.ci");
+    if (!Files.isDirectory(Path.of("/sys/kernel/mm/hugepages"))) {
+      assertThat(ci).as("this kernel has no hugepage support, but upcie.ci=true").isFalse();
+      Assumptions.abort("this kernel has no hugepage support (/sys/kernel/mm/hugepages)");
+    }
+    if (Syscalls.geteuid() != 0) {
+      assertThat(ci).as("hugepage tests need root, but upcie.ci=true").isFalse();
+      Assumptions.abort("reserving hugepages needs root; run the tests as root");
+    }
+    return new RealHugepages();
+  }
+
+  /** The machine's hugepages. */
+  public Hugepages hugepages() {
+    return hugepages;
+  }
+
+  /**
+   * Makes sure the pool of {@code size} has {@code pages} pages available, growing it if needed.
+   *
+   * @return this
+   */
+  public RealHugepages ensureAvailable(PageSize size, long pages) {
+    Assumptions.assumeTrue(
+        hugepages.sizes().contains(size), "this kernel has no " + size + " hugepages");
+    HugepagePool pool = hugepages.pool(size);
+    original.putIfAbsent(size, pool.total());
+    long missing = pages - pool.available();
+    if (missing > 0) {
+      Reservation r = hugepages.apply(hugepages.planTotal(size, pool.total() + missing));
+      Assumptions.assumeTrue(
+          r.isComplete(),
+          "the kernel granted "
+              + r.outcomes().get(0).after()
+              + " of "
+              + (pool.total() + missing)
+              + " "
+              + size
+              + " pages (memory too fragmented or too small)");
+    }
+    return this;
+  }
+
+  /** Remembers a pool's size so {@link #close()} restores it, for tests that resize it. */
+  public void remember(PageSize size) {
+    original.putIfAbsent(size, hugepages.pool(size).total());
+  }
+
+  /** Puts every pool touched back to its size. */
+  @Override
+  public void close() {
+    original.forEach((size, total) -> hugepages.apply(hugepages.planTotal(size, total)));
+  }
+}

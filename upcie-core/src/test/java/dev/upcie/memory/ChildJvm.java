@@ -1,0 +1,80 @@
+package dev.upcie.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs a class of this module in another JVM, optionally as another user: for tests about other
+ * processes (importing shared hugepages) and about privilege (what {@code nobody} may see).
+ */
+final class ChildJvm {
+  record Result(int exit, String out) {}
+
+  private ChildJvm() {}
+
+  /**
+   * Runs {@code main} with {@code args}; as {@code nobody} when {@code asNobody}, through setpriv.
+   * The classes are copied to a world-readable directory first, since the checkout may not be.
+   */
+  static Result run(Path workDir, boolean asNobody, Class<?> main, String... args)
+      throws IOException, InterruptedException {
+    Path classes = workDir.resolve("classes");
+    copy(Path.of("target/classes"), classes);
+    copy(Path.of("target/test-classes"), classes);
+    openUp(workDir);
+    List<String> command = new ArrayList<>();
+    if (asNobody) {
+      command.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+    }
+    command.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--enable-native-access=ALL-UNNAMED",
+            "-cp",
+            classes.toString(),
+            main.getName()));
+    command.addAll(List.of(args));
+    Path output = workDir.resolve("child-output.txt");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
+    return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+  }
+
+  private static void copy(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path source : files.sorted(Comparator.naturalOrder()).toList()) {
+        Path target = to.resolve(from.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(source, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  private static void openUp(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.toList()) {
+        Files.setPosixFilePermissions(
+            p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+      }
+    }
+    // @TempDir directories are private; let others through the chain above the work dir too.
+    Files.setPosixFilePermissions(dir.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+}
