@@ -2,6 +2,7 @@ package dev.upcie.hugepages;
 
 import dev.upcie.procfs.MountEntry;
 import dev.upcie.procfs.Procfs;
+import dev.upcie.support.InvalidInputException;
 import dev.upcie.support.Sizes;
 import dev.upcie.support.UpcieException;
 import dev.upcie.sys.Errno;
@@ -103,12 +104,13 @@ public final class Hugepages {
   /**
    * Checks that the kernel has a pool of {@code size}.
    *
-   * @throws UpcieException naming the sizes it has
+   * @throws InvalidInputException naming the sizes it has
    */
   public PageSize requireSize(PageSize size) {
     List<PageSize> sizes = sizes();
     if (!sizes.contains(size)) {
-      throw new UpcieException("this kernel has no " + size + " hugepages; its sizes are " + sizes);
+      throw new InvalidInputException(
+          "this kernel has no " + size + " hugepages; its sizes are " + sizes);
     }
     return size;
   }
@@ -171,12 +173,12 @@ public final class Hugepages {
   /**
    * The number of pages of {@code size} that make {@code bytes}.
    *
-   * @throws UpcieException if {@code bytes} is not a whole number of pages
+   * @throws InvalidInputException if {@code bytes} is not a whole number of pages
    */
   public long pages(PageSize size, long bytes) {
     if (bytes < 0 || bytes % size.bytes() != 0) {
       long below = bytes / size.bytes() * size.bytes();
-      throw new UpcieException(
+      throw new InvalidInputException(
           Sizes.human(bytes)
               + " is not a whole number of "
               + size
@@ -212,7 +214,7 @@ public final class Hugepages {
   /**
    * A reservation split over nodes, such as 2048 pages on node 0 and 1024 on node 1.
    *
-   * @throws UpcieException if a node does not exist
+   * @throws InvalidInputException if a node does not exist
    */
   public List<PoolWrite> planSplit(PageSize size, Map<Integer, Long> pagesByNode) {
     requireSize(size);
@@ -220,7 +222,7 @@ public final class Hugepages {
     List<PoolWrite> writes = new ArrayList<>();
     for (Map.Entry<Integer, Long> entry : new TreeMap<>(pagesByNode).entrySet()) {
       if (!nodes.contains(entry.getKey())) {
-        throw new UpcieException(
+        throw new InvalidInputException(
             "there is no NUMA node " + entry.getKey() + " with hugepages; nodes: " + nodes);
       }
       writes.add(
@@ -390,7 +392,7 @@ public final class Hugepages {
 
   private static long requireCount(long pages) {
     if (pages < 0) {
-      throw new UpcieException("a pool cannot have " + pages + " pages");
+      throw new InvalidInputException("a pool cannot have " + pages + " pages");
     }
     return pages;
   }

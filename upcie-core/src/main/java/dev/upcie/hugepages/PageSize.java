@@ -1,7 +1,7 @@
 package dev.upcie.hugepages;
 
+import dev.upcie.support.InvalidInputException;
 import dev.upcie.support.Sizes;
-import dev.upcie.support.UpcieException;
 
 /**
  * A page size: 4 KiB base pages, 2 MiB and 1 GiB hugepages on x86-64, and whatever else a kernel
@@ -22,7 +22,7 @@ public record PageSize(long bytes) implements Comparable<PageSize> {
   /** Checks that the size is a power of two of at least 4 KiB. */
   public PageSize {
     if (bytes < 4096 || Long.bitCount(bytes) != 1) {
-      throw new UpcieException(
+      throw new InvalidInputException(
           "invalid page size " + bytes + ": page sizes are powers of two of at least 4K");
     }
   }
@@ -35,7 +35,7 @@ public record PageSize(long bytes) implements Comparable<PageSize> {
   /**
    * Parses {@code 2M}, {@code 1G}, {@code 2048kB} and the like.
    *
-   * @throws UpcieException if it is not a size or not a valid page size
+   * @throws InvalidInputException if it is not a size or not a valid page size
    */
   public static PageSize parse(String text) {
     return new PageSize(Sizes.parse(text));

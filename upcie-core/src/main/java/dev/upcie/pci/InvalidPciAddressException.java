@@ -1,9 +1,9 @@
 package dev.upcie.pci;
 
-import dev.upcie.support.UpcieException;
+import dev.upcie.support.InvalidInputException;
 
 /** A PCI address could not be parsed; the message quotes the input and the accepted forms. */
-public final class InvalidPciAddressException extends UpcieException {
+public final class InvalidPciAddressException extends InvalidInputException {
   private static final long serialVersionUID = 1L;
 
   InvalidPciAddressException(String input, String reason) {

@@ -1,6 +1,6 @@
 package dev.upcie.pci;
 
-import dev.upcie.support.UpcieException;
+import dev.upcie.support.InvalidInputException;
 import java.util.regex.Pattern;
 
 /**
@@ -28,12 +28,12 @@ public record PciId(int vendor, int device) {
   /**
    * Parses {@code vvvv:dddd}: two four-digit hexadecimal numbers.
    *
-   * @throws UpcieException if the text is not of that form
+   * @throws InvalidInputException if the text is not of that form
    */
   public static PciId parse(String text) {
     String trimmed = text == null ? "" : text.strip();
     if (!FORM.matcher(trimmed).matches()) {
-      throw new UpcieException(
+      throw new InvalidInputException(
           "invalid PCI id \""
               + text
               + "\": expected vendor:device as two 4-digit hexadecimal numbers, e.g. 1b36:0010");

@@ -1,6 +1,6 @@
 package dev.upcie.pci;
 
-import dev.upcie.support.UpcieException;
+import dev.upcie.support.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -61,12 +61,12 @@ public final class PciSelector {
    * Also requires a class code starting with {@code prefix}: 2, 4 or 6 hexadecimal digits,
    * optionally after {@code 0x}.
    *
-   * @throws UpcieException if the prefix is malformed
+   * @throws InvalidInputException if the prefix is malformed
    */
   public PciSelector withClass(String prefix) {
     String text = prefix == null ? "" : prefix.strip();
     if (!CLASS_PREFIX.matcher(text).matches()) {
-      throw new UpcieException(
+      throw new InvalidInputException(
           "invalid PCI class code \""
               + prefix
               + "\": expected 2, 4 or 6 hexadecimal digits (base class, subclass, interface),"

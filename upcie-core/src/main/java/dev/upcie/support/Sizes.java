@@ -25,12 +25,12 @@ public final class Sizes {
    * Sizes.parse("512")     // 512
    * }</pre>
    *
-   * @throws UpcieException quoting the input and the accepted forms
+   * @throws InvalidInputException quoting the input and the accepted forms
    */
   public static long parse(String text) {
     Matcher m = AMOUNT.matcher(text == null ? "" : text.strip());
     if (!m.matches()) {
-      throw new UpcieException(
+      throw new InvalidInputException(
           "invalid size \""
               + text
               + "\": expected a whole number with an optional unit K, M, G or T (1K = 1024),"
@@ -51,7 +51,7 @@ public final class Sizes {
       }
       return number << shift;
     } catch (NumberFormatException e) {
-      throw new UpcieException("invalid size \"" + text + "\": too large");
+      throw new InvalidInputException("invalid size \"" + text + "\": too large");
     }
   }
 

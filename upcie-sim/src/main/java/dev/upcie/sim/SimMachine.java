@@ -1,5 +1,6 @@
 package dev.upcie.sim;
 
+import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciClassCode;
@@ -49,6 +50,8 @@ public final class SimMachine {
    * nvme}, with a {@link SimNvmeController} behind it), an {@code edu} device at {@code
    * 0000:00:06.0} with no driver, and the ICH9 functions; every function in its IOMMU group.
    * Drivers loaded: {@code virtio-pci}, {@code nvme}, {@code vfio-pci}, {@code uio_pci_generic}.
+   * Hugepage pools of 2M and 1G on one node, empty, able to grow to 768 and 1 pages: about what a 2
+   * GiB guest can give.
    */
   public static SimMachine qemuQ35() {
     return builder()
@@ -86,6 +89,8 @@ public final class SimMachine {
         .function(q35("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 2, 7).build())
         .function(q35("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 2, 7).bar(5, 4 << 10).build())
         .function(q35("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, 2, 7).build())
+        .hugepages(PageSize.parse("2M"), 768)
+        .hugepages(PageSize.parse("1G"), 1)
         .build();
   }
 
@@ -127,7 +132,7 @@ public final class SimMachine {
         .iommuGroup(group);
   }
 
-  /** Builds a {@link SimMachine}: drivers, functions, and device models behind functions. */
+  /** Builds a {@link SimMachine}: drivers, functions, device models, hugepage pools. */
   public static final class Builder {
     private final SimSysfs.Builder sysfs = SimSysfs.builder();
     private final Map<PciAddress, SimDevice> devices = new LinkedHashMap<>();
@@ -143,6 +148,12 @@ public final class SimMachine {
     /** Adds a function with no device model (it is listed but cannot be opened). */
     public Builder function(SimFunction function) {
       sysfs.function(function);
+      return this;
+    }
+
+    /** Gives the machine a hugepage pool; see {@link SimSysfs.Builder#hugepages}. */
+    public Builder hugepages(PageSize size, long... capacityPerNode) {
+      sysfs.hugepages(size, capacityPerNode);
       return this;
     }
 

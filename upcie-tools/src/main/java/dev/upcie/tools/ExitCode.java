@@ -1,7 +1,7 @@
 package dev.upcie.tools;
 
-import dev.upcie.pci.InvalidPciAddressException;
 import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.support.InvalidInputException;
 import dev.upcie.sys.CarriesErrno;
 import dev.upcie.sys.Errno;
 
@@ -16,7 +16,9 @@ public enum ExitCode {
   /** The device or function named does not exist. */
   NOT_FOUND(3),
   /** The operation needs privileges this user lacks (usually root). */
-  NO_PERMISSION(4);
+  NO_PERMISSION(4),
+  /** The kernel did part of it: a hugepage reservation got fewer pages than asked. */
+  PARTIAL(5);
 
   private final int code;
 
@@ -31,7 +33,7 @@ public enum ExitCode {
 
   /** The status a failure maps to, looking through its causes for a permission error. */
   static ExitCode of(Throwable failure) {
-    if (failure instanceof UsageException || failure instanceof InvalidPciAddressException) {
+    if (failure instanceof InvalidInputException) {
       return USAGE;
     }
     if (failure instanceof PciFunctionNotFoundException) {

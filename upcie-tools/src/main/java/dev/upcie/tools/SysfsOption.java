@@ -1,19 +1,28 @@
 package dev.upcie.tools;
 
+import dev.upcie.sim.SimMachine;
 import dev.upcie.sysfs.Sysfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** {@code --sysfs-root DIR}: read another sysfs tree instead of the machine's. */
+/**
+ * {@code --sysfs-root DIR}: read another sysfs tree instead of the machine's; {@code --sysfs-root
+ * sim:q35}: the simulated QEMU q35 machine's live kernel, whose writes behave as the kernel's do
+ * (for one command: the simulation lives as long as the process).
+ */
 public final class SysfsOption {
+  /** The value that selects the simulated machine. */
+  public static final String SIMULATED = "sim:q35";
+
   @Option(
       names = "--sysfs-root",
       paramLabel = "DIR",
       description =
-          "Read this sysfs tree instead of /sys: a copy, a recording, or a simulated machine's"
-              + " export.")
-  Path root;
+          "Read this sysfs tree instead of /sys (a copy or a recording), or "
+              + SIMULATED
+              + " for the simulated QEMU q35 machine's kernel.")
+  String root;
 
   /** True if the user named a tree. */
   public boolean isSet() {
@@ -29,13 +38,20 @@ public final class SysfsOption {
     if (root == null) {
       return Sysfs.system();
     }
-    if (!Files.isDirectory(root)) {
+    if (root.equals(SIMULATED)) {
+      return SimMachine.qemuQ35().sysfs();
+    }
+    if (root.startsWith("sim:")) {
+      throw new UsageException("--sysfs-root " + root + ": the simulated machine is " + SIMULATED);
+    }
+    Path path = Path.of(root);
+    if (!Files.isDirectory(path)) {
       throw new UsageException(
           "--sysfs-root "
               + root
               + ": "
-              + (Files.exists(root) ? "not a directory" : "no such directory"));
+              + (Files.exists(path) ? "not a directory" : "no such directory"));
     }
-    return Sysfs.of(root);
+    return Sysfs.of(path);
   }
 }

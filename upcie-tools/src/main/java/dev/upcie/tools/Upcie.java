@@ -2,6 +2,7 @@ package dev.upcie.tools;
 
 import dev.upcie.support.UpcieException;
 import dev.upcie.tools.devbind.DevbindCommand;
+import dev.upcie.tools.hugepages.HugepagesCommand;
 import dev.upcie.tools.nvme.NvmeCommand;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -20,11 +21,12 @@ import picocli.CommandLine.Spec;
     name = "upcie",
     mixinStandardHelpOptions = true,
     versionProvider = Upcie.Version.class,
-    description = "User-space PCIe toolkit: inspect and bind PCI functions, talk to NVMe.",
-    subcommands = {DevbindCommand.class, NvmeCommand.class},
+    description = "User-space PCIe toolkit: inspect PCI functions, manage hugepages, talk to NVMe.",
+    subcommands = {DevbindCommand.class, HugepagesCommand.class, NvmeCommand.class},
     footer = {
       "",
-      "Exit status: 0 ok, 1 failed, 2 bad usage, 3 device not found, 4 permission denied."
+      "Exit status: 0 ok, 1 failed, 2 bad usage, 3 device not found, 4 permission denied,",
+      "5 partial (the kernel granted fewer hugepages than asked)."
     })
 public final class Upcie implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;

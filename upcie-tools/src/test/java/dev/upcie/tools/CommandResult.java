@@ -11,4 +11,9 @@ record CommandResult(int exit, String out, String err) {
     assertThat(out).isEmpty();
     assertThat(err.lines()).hasSize(1).first().asString().startsWith("upcie: ").contains(message);
   }
+
+  /** For commands that also print results: exactly one line on stderr, starting as given. */
+  void assertOneLineErrorOnStderr(String start) {
+    assertThat(err.lines()).singleElement().asString().startsWith(start);
+  }
 }

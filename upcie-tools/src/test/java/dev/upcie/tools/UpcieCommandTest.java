@@ -44,6 +44,16 @@ class UpcieCommandTest {
   }
 
   @Test
+  void theSimulatedMachineCanStandInForTheKernel() {
+    CommandResult r = upcie("devbind", "list", "--sysfs-root", "sim:q35", "1b36:0010");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("0000:00:05.0  1b36:0010  0x010802  NVMe controller");
+    upcie("devbind", "list", "--sysfs-root", "sim:pdp11")
+        .assertOneLineError(2, "the simulated machine is sim:q35");
+  }
+
+  @Test
   void listShowsAnOverrideThatIsNotYetInEffect() {
     machine.sysfs().write("bus/pci/devices/0000:00:06.0/driver_override", "vfio-pci");
     Path tree = sysfs.resolve("after");

@@ -2,6 +2,7 @@ package dev.upcie.sim.sysfs;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciFunction;
@@ -16,11 +17,13 @@ import java.nio.ByteOrder;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -65,6 +68,10 @@ import java.util.stream.Stream;
 public final class SimSysfs implements Sysfs {
   private static final Pattern DRIVER_FILE =
       Pattern.compile("bus/pci/drivers/(?<driver>[^/]+)/(?<file>bind|unbind|new_id|remove_id)");
+  private static final Pattern POOL_FILE =
+      Pattern.compile(
+          "(?:kernel/mm/hugepages|devices/system/node/node(?<node>\\d+)/hugepages)"
+              + "/hugepages-(?<kb>\\d+)kB/nr_hugepages");
   private static final Pattern DEVICE_FILE =
       Pattern.compile("devices/pci[0-9a-f]{4,8}:[0-9a-f]{2}/(?<address>[^/]+)/(?<file>[^/]+)");
   // Writable in the kernel but not modelled yet: writes are refused loudly, never ignored.
@@ -75,12 +82,17 @@ public final class SimSysfs implements Sysfs {
   private final Sysfs tree;
   private final Tree files;
   private final Map<String, SimDriver> drivers;
+  private final Map<Long, long[]> hugepageCapacity;
+  private final Map<Long, long[]> hugepages;
 
-  private SimSysfs(Path root, Map<String, SimDriver> drivers) {
+  private SimSysfs(Path root, Map<String, SimDriver> drivers, Map<Long, long[]> capacity) {
     this.root = root;
     this.tree = Sysfs.of(root);
     this.files = new Tree(root);
     this.drivers = Map.copyOf(drivers);
+    this.hugepageCapacity = Map.copyOf(capacity);
+    this.hugepages = new TreeMap<>();
+    capacity.forEach((kb, perNode) -> hugepages.put(kb, new long[perNode.length]));
   }
 
   /** Starts an empty machine: no drivers, no functions. */
@@ -137,7 +149,10 @@ public final class SimSysfs implements Sysfs {
     String argument = value.strip();
     Matcher driverFile = DRIVER_FILE.matcher(real);
     Matcher deviceFile = DEVICE_FILE.matcher(real);
-    if (real.equals("bus/pci/drivers_probe")) {
+    Matcher poolFile = POOL_FILE.matcher(real);
+    if (poolFile.matches()) {
+      resizePool(operation, file, poolFile, argument);
+    } else if (real.equals("bus/pci/drivers_probe")) {
       probe(operation, file, argument);
     } else if (driverFile.matches() && driverFile.group("file").equals("bind")) {
       bind(operation, file, driverFile.group("driver"), argument);
@@ -183,6 +198,62 @@ public final class SimSysfs implements Sysfs {
   @Override
   public String toString() {
     return "SimSysfs[" + drivers.keySet() + "]";
+  }
+
+  /**
+   * The kernel's {@code nr_hugepages} store: grows a pool page by page, spreading a machine-wide
+   * request over the nodes in turn, until it has the count asked for or no node has room; shrinks
+   * it likewise. The file then shows what the pool got, which may be less than asked.
+   */
+  private void resizePool(String operation, Path file, Matcher pool, String argument) {
+    long wanted;
+    try {
+      wanted = Long.parseLong(argument);
+    } catch (NumberFormatException e) {
+      throw new SysfsException(operation, file, Errno.EINVAL);
+    }
+    if (wanted < 0) {
+      throw new SysfsException(operation, file, Errno.EINVAL);
+    }
+    long kb = Long.parseLong(pool.group("kb"));
+    long[] perNode = hugepages.get(kb);
+    long[] capacity = hugepageCapacity.get(kb);
+    if (pool.group("node") != null) {
+      int node = Integer.parseInt(pool.group("node"));
+      perNode[node] = Math.min(wanted, capacity[node]);
+    } else {
+      long total = Arrays.stream(perNode).sum();
+      for (int node = 0; total < wanted; node = (node + 1) % perNode.length) {
+        if (Arrays.stream(capacity).sum() == Arrays.stream(perNode).sum()) {
+          break;
+        }
+        if (perNode[node] < capacity[node]) {
+          perNode[node]++;
+          total++;
+        }
+      }
+      for (int node = perNode.length - 1;
+          total > wanted;
+          node = (node + perNode.length - 1) % perNode.length) {
+        if (perNode[node] > 0) {
+          perNode[node]--;
+          total--;
+        }
+      }
+    }
+    writePools(files, kb, perNode);
+  }
+
+  private static void writePools(Tree files, long kb, long[] perNode) {
+    String name = "hugepages-" + kb + "kB";
+    long total = Arrays.stream(perNode).sum();
+    files.file("kernel/mm/hugepages/" + name + "/nr_hugepages", total + "\n");
+    files.file("kernel/mm/hugepages/" + name + "/free_hugepages", total + "\n");
+    for (int node = 0; node < perNode.length; node++) {
+      String dir = "devices/system/node/node" + node + "/hugepages/" + name;
+      files.file(dir + "/nr_hugepages", perNode[node] + "\n");
+      files.file(dir + "/free_hugepages", perNode[node] + "\n");
+    }
   }
 
   private void probe(String operation, Path file, String argument) {
@@ -267,6 +338,7 @@ public final class SimSysfs implements Sysfs {
   public static final class Builder {
     private final Map<String, SimDriver> drivers = new LinkedHashMap<>();
     private final Map<PciAddress, SimFunction> functions = new LinkedHashMap<>();
+    private final Map<Long, long[]> hugepageCapacity = new TreeMap<>();
 
     private Builder() {}
 
@@ -290,6 +362,23 @@ public final class SimSysfs implements Sysfs {
       if (functions.putIfAbsent(function.address(), function) != null) {
         throw new IllegalArgumentException("two functions at " + function.address());
       }
+      return this;
+    }
+
+    /**
+     * Gives the machine a hugepage pool of {@code size}, empty, that can grow to {@code
+     * capacityPerNode[n]} pages on node {@code n}: the memory a kernel could still find for it.
+     * Every pool must list the same number of nodes.
+     */
+    public Builder hugepages(PageSize size, long... capacityPerNode) {
+      if (capacityPerNode.length == 0) {
+        throw new IllegalArgumentException("a hugepage pool needs at least one node");
+      }
+      if (!hugepageCapacity.isEmpty()
+          && hugepageCapacity.values().iterator().next().length != capacityPerNode.length) {
+        throw new IllegalArgumentException("every hugepage pool must list the same nodes");
+      }
+      hugepageCapacity.put(size.kilobytes(), capacityPerNode.clone());
       return this;
     }
 
@@ -317,7 +406,20 @@ public final class SimSysfs implements Sysfs {
       for (SimFunction f : functions.values()) {
         nextBarAddress = Layout.function(writer, f, nextBarAddress);
       }
-      return new SimSysfs(root, drivers);
+      hugepageCapacity.forEach((kb, capacity) -> {
+        String name = "hugepages-" + kb + "kB";
+        for (String attribute :
+            List.of("resv_hugepages", "surplus_hugepages", "nr_overcommit_hugepages")) {
+          writer.file("kernel/mm/hugepages/" + name + "/" + attribute, "0\n");
+        }
+        for (int node = 0; node < capacity.length; node++) {
+          writer.file(
+              "devices/system/node/node" + node + "/hugepages/" + name + "/surplus_hugepages",
+              "0\n");
+        }
+        writePools(writer, kb, new long[capacity.length]);
+      });
+      return new SimSysfs(root, drivers, hugepageCapacity);
     }
   }
 
@@ -422,6 +524,7 @@ public final class SimSysfs implements Sysfs {
 
     void file(String path, String content) {
       try {
+        Files.createDirectories(root.resolve(path).getParent());
         Files.writeString(root.resolve(path), content);
       } catch (IOException e) {
         throw new UncheckedIOException(e);

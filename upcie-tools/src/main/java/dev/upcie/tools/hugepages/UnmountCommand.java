@@ -1,0 +1,30 @@
+package dev.upcie.tools.hugepages;
+
+import dev.upcie.hugepages.Hugepages;
+import dev.upcie.tools.ExitCode;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code upcie hugepages unmount DIR}. */
+@Command(
+    name = "unmount",
+    mixinStandardHelpOptions = true,
+    description = "Unmount a hugetlbfs. Refuses anything that is not one. Needs root.")
+public final class UnmountCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "DIR", description = "The hugetlbfs mount point.")
+  Path directory;
+
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Hugepages.system().unmount(directory);
+    spec.commandLine().getOut().println("unmounted " + directory.toAbsolutePath().normalize());
+    spec.commandLine().getOut().flush();
+    return ExitCode.OK.code();
+  }
+}
