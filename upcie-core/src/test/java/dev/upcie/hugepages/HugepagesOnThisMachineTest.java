@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The pools, reservations and mounts of this machine's kernel. */
-class HugepagesOnThisMachineTest {
+public class HugepagesOnThisMachineTest {
   private static final PageSize TWO_MB = PageSize.parse("2M");
 
   @Test

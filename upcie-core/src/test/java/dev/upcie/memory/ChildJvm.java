@@ -3,6 +3,7 @@ package dev.upcie.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,13 +25,23 @@ final class ChildJvm {
 
   /**
    * Runs {@code main} with {@code args}; as {@code nobody} when {@code asNobody}, through setpriv.
-   * The classes are copied to a world-readable directory first, since the checkout may not be.
+   * The classes are copied to a world-readable directory first, since the checkout may not be; they
+   * come from wherever this JVM loaded them (class directories, or jars in the QEMU guest).
    */
   static Result run(Path workDir, boolean asNobody, Class<?> main, String... args)
       throws IOException, InterruptedException {
-    Path classes = workDir.resolve("classes");
-    copy(Path.of("target/classes"), classes);
-    copy(Path.of("target/test-classes"), classes);
+    List<String> classpath = new ArrayList<>();
+    int n = 0;
+    for (Class<?> from : List.of(HugepageRegion.class, main)) {
+      Path source = codeSource(from);
+      Path copy = workDir.resolve("cp" + n++ + (Files.isDirectory(source) ? "" : ".jar"));
+      if (Files.isDirectory(source)) {
+        copy(source, copy);
+      } else {
+        Files.copy(source, copy);
+      }
+      classpath.add(copy.toString());
+    }
     openUp(workDir);
     List<String> command = new ArrayList<>();
     if (asNobody) {
@@ -41,7 +52,7 @@ final class ChildJvm {
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "--enable-native-access=ALL-UNNAMED",
             "-cp",
-            classes.toString(),
+            String.join(":", classpath),
             main.getName()));
     command.addAll(List.of(args));
     Path output = workDir.resolve("child-output.txt");
@@ -52,6 +63,14 @@ final class ChildJvm {
             .start();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
     return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+  }
+
+  private static Path codeSource(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void copy(Path from, Path to) throws IOException {

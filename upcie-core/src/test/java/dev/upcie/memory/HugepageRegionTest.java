@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Hugepage regions on this machine's real hugepages (root). */
-class HugepageRegionTest {
+public class HugepageRegionTest {
   private static final PageSize TWO_MB = PageSize.parse("2M");
   private static RealHugepages real;
 

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.upcie.hugepages.HugepagesOnThisMachineTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
+import dev.upcie.memory.HugepageRegionTest;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.sim.SimMachine;
 import java.lang.reflect.Method;
@@ -22,12 +24,17 @@ import org.w3c.dom.Element;
 /**
  * The real path end to end: boots QEMU with an NVMe controller and an {@code edu} device behind
  * intel-iommu, binds the controller to vfio-pci in the guest with the project's binding code, and
- * runs the device tests there with the JUnit console launcher on the vfio backend. The same test
- * classes run on the host against the simulator in the ordinary test phase.
+ * runs the device tests there with the JUnit console launcher on the vfio backend, then core's
+ * hugepage and DMA memory tests on the guest's kernel. The same test classes run on the host in
+ * the ordinary test phase (the device tests against the simulator).
  */
 class QemuVfioIT {
   private static final List<Class<?>> GUEST_TESTS =
-      List.of(NvmeControllerRegistersTest.class, QemuNvmeConformanceTest.class);
+      List.of(
+          NvmeControllerRegistersTest.class,
+          QemuNvmeConformanceTest.class,
+          HugepagesOnThisMachineTest.class,
+          HugepageRegionTest.class);
   private static final Path TOOLS_JAR =
       Path.of("../upcie-tools/target/upcie.jar").toAbsolutePath().normalize();
 
@@ -48,7 +55,7 @@ class QemuVfioIT {
     results = guest.results();
     run = guest.run(script(results, results.resolve("reports")));
     System.out.printf(
-        "QEMU guest run (boot, bind, device tests, power off): %.1f s%n",
+        "QEMU guest run (boot, bind, device and memory tests, power off): %.1f s%n",
         run.wallTime().toMillis() / 1000.0);
   }
 
