@@ -25,8 +25,8 @@ import org.w3c.dom.Element;
  * The real path end to end: boots QEMU with an NVMe controller and an {@code edu} device behind
  * intel-iommu, binds the controller to vfio-pci in the guest with the project's binding code, and
  * runs the device tests there with the JUnit console launcher on the vfio backend, then core's
- * hugepage and DMA memory tests on the guest's kernel. The same test classes run on the host in
- * the ordinary test phase (the device tests against the simulator).
+ * hugepage and DMA memory tests on the guest's kernel. The same test classes run on the host in the
+ * ordinary test phase (the device tests against the simulator).
  */
 class QemuVfioIT {
   private static final List<Class<?>> GUEST_TESTS =
