@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code upcie hugepages} as a process on this machine's kernel: root, and nobody. */
 class HugepagesJarIT {
-  private static final Path JAR = Path.of("target/upcie.jar").toAbsolutePath();
+  private static final Path JAR = JarRunner.JAR;
   private static final Path POOLS = Path.of("/sys/kernel/mm/hugepages");
   private final Map<Path, String> saved = new HashMap<>();
 
@@ -157,30 +157,10 @@ class HugepagesJarIT {
   }
 
   private static CommandResult run(List<String> prefix, String... args) throws Exception {
-    return run(prefix, JAR, args);
+    return JarRunner.run(prefix, JAR, args);
   }
 
   private static CommandResult run(List<String> prefix, Path jar, String... args) throws Exception {
-    List<String> command = new ArrayList<>(prefix);
-    command.addAll(
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar",
-            jar.toString()));
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile("upcie-out", ".txt");
-    Path err = Files.createTempFile("upcie-err", ".txt");
-    try {
-      Process p =
-          new ProcessBuilder(command)
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile())
-              .start();
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
-      return new CommandResult(p.exitValue(), Files.readString(out), Files.readString(err));
-    } finally {
-      Files.delete(out);
-      Files.delete(err);
-    }
+    return JarRunner.run(prefix, jar, args);
   }
 }

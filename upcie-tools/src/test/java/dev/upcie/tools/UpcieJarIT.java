@@ -5,21 +5,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged jar, run as users run it: {@code java -jar target/upcie.jar ...}. */
 class UpcieJarIT {
-  private static final Path JAR = Path.of("target/upcie.jar");
+  private static final Path JAR = JarRunner.JAR;
   private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
 
   @Test
@@ -105,37 +102,11 @@ class UpcieJarIT {
     r.assertOneLineError(4, "EACCES (Permission denied): this user may not read it; run as root");
   }
 
-  private static CommandResult run(List<String> prefix, String... args)
-      throws IOException, InterruptedException {
-    return run(prefix, JAR, args);
+  private static CommandResult run(List<String> prefix, String... args) throws Exception {
+    return JarRunner.run(prefix, JAR, args);
   }
 
-  private static CommandResult run(List<String> prefix, Path jar, String... args)
-      throws IOException, InterruptedException {
-    assertThat(jar).as("the shaded jar; run `mvn package` first").exists();
-    List<String> command = new ArrayList<>(prefix);
-    command.addAll(List.of(JAVA.toString(), "-jar", jar.toAbsolutePath().toString()));
-    command.addAll(List.of(args));
-    // Output goes to files, so neither stream can fill up and block the other.
-    Path out = Files.createTempFile("upcie-out", ".txt");
-    Path err = Files.createTempFile("upcie-err", ".txt");
-    try {
-      Process process =
-          new ProcessBuilder(command)
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile())
-              .start();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError(command + " did not finish in 60 s");
-      }
-      return new CommandResult(
-          process.exitValue(),
-          Files.readString(out, StandardCharsets.UTF_8),
-          Files.readString(err, StandardCharsets.UTF_8));
-    } finally {
-      Files.delete(out);
-      Files.delete(err);
-    }
+  private static CommandResult run(List<String> prefix, Path jar, String... args) throws Exception {
+    return JarRunner.run(prefix, jar, args);
   }
 }

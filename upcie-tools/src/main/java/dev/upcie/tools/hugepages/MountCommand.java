@@ -32,11 +32,7 @@ public final class MountCommand implements Callable<Integer> {
           "Where (default: /dev/hugepages for the default size, /dev/hugepages-SIZE otherwise).")
   Path directory;
 
-  @Option(
-      names = "--pagesize",
-      paramLabel = "SIZE",
-      description = "The page size: 2M, 1G... (default: the kernel's default size).")
-  String pageSize;
+  @Mixin PageSizeOption pageSize;
 
   @Option(names = "--dry-run", description = "Print the commands instead of mounting.")
   boolean dryRun;
@@ -49,9 +45,7 @@ public final class MountCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Hugepages hugepages = HugepagesCommand.hugepages(sysfs, procfs);
-    PageSize size =
-        hugepages.requireSize(
-            pageSize == null ? hugepages.defaultSize() : PageSize.parse(pageSize));
+    PageSize size = pageSize.orDefault(hugepages);
     Path target =
         directory != null
             ? directory

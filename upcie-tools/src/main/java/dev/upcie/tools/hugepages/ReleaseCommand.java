@@ -24,8 +24,7 @@ import picocli.CommandLine.Spec;
           + " node (--node). Pages a process still maps stay until it unmaps them."
     })
 public final class ReleaseCommand implements Callable<Integer> {
-  @Option(names = "--pagesize", paramLabel = "SIZE", description = "Only this size (default: all).")
-  String pageSize;
+  @Mixin PageSizeOption pageSize;
 
   @Option(names = "--node", paramLabel = "N", description = "Only this NUMA node.")
   Integer node;
@@ -41,10 +40,7 @@ public final class ReleaseCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Hugepages hugepages = HugepagesCommand.hugepages(sysfs, procfs);
-    List<PageSize> sizes =
-        pageSize == null
-            ? hugepages.sizes()
-            : List.of(hugepages.requireSize(PageSize.parse(pageSize)));
+    List<PageSize> sizes = pageSize.orAll(hugepages);
     List<PoolWrite> plan = new ArrayList<>();
     for (PageSize size : sizes) {
       plan.addAll(

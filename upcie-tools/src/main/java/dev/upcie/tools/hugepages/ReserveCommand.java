@@ -42,11 +42,7 @@ public final class ReserveCommand implements Callable<Integer> {
   @Option(names = "--pages", paramLabel = "N", description = "How many pages, instead of AMOUNT.")
   Long pages;
 
-  @Option(
-      names = "--pagesize",
-      paramLabel = "SIZE",
-      description = "The hugepage size: 2M, 1G... (default: the kernel's default size).")
-  String pageSize;
+  @Mixin PageSizeOption pageSize;
 
   @Option(names = "--per-node", description = "Reserve the amount on every NUMA node.")
   boolean perNode;
@@ -62,9 +58,7 @@ public final class ReserveCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Hugepages hugepages = HugepagesCommand.hugepages(sysfs, procfs);
-    PageSize size =
-        hugepages.requireSize(
-            pageSize == null ? hugepages.defaultSize() : PageSize.parse(pageSize));
+    PageSize size = pageSize.orDefault(hugepages);
     List<PoolWrite> plan = plan(hugepages, size);
     if (dryRun) {
       return PlanRunner.dryRun(hugepages, plan, spec.commandLine().getOut());
