@@ -11,6 +11,7 @@ import dev.upcie.sys.Syscalls;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.sysfs.SysfsException;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -193,7 +194,7 @@ public final class Hugepages {
   /** A reservation of {@code pages} pages machine-wide; the kernel spreads them over nodes. */
   public List<PoolWrite> planTotal(PageSize size, long pages) {
     requireSize(size);
-    return List.of(new PoolWrite(size, OptionalInt.empty(), requireCount(pages)));
+    return List.of(new PoolWrite(size, OptionalInt.empty(), requireCount(size, pages)));
   }
 
   /** A reservation of {@code pages} pages on every node. */
@@ -207,7 +208,7 @@ public final class Hugepages {
               + "; reserve machine-wide instead");
     }
     return nodes.stream()
-        .map(n -> new PoolWrite(size, OptionalInt.of(n), requireCount(pages)))
+        .map(n -> new PoolWrite(size, OptionalInt.of(n), requireCount(size, pages)))
         .toList();
   }
 
@@ -226,7 +227,8 @@ public final class Hugepages {
             "there is no NUMA node " + entry.getKey() + " with hugepages; nodes: " + nodes);
       }
       writes.add(
-          new PoolWrite(size, OptionalInt.of(entry.getKey()), requireCount(entry.getValue())));
+          new PoolWrite(
+              size, OptionalInt.of(entry.getKey()), requireCount(size, entry.getValue())));
     }
     return writes;
   }
@@ -301,7 +303,7 @@ public final class Hugepages {
    */
   public HugetlbfsMount mount(Path directory, PageSize size) {
     requireSize(size);
-    Path target = directory.toAbsolutePath().normalize();
+    Path target = resolved(directory);
     for (MountEntry entry : procfs.mounts()) {
       if (!entry.mountPoint().equals(target)) {
         continue;
@@ -327,8 +329,12 @@ public final class Hugepages {
     }
     try {
       Files.createDirectories(target);
+    } catch (AccessDeniedException e) {
+      throw new UpcieException(
+          "cannot create " + target + ": permission denied; mounting needs root",
+          new ErrnoException("mkdir", target.toString(), Errno.EACCES));
     } catch (IOException e) {
-      throw new UpcieException("cannot create " + target + ": " + e.getMessage(), e);
+      throw new UpcieException("cannot create " + target + ": " + e, e);
     }
     try {
       Syscalls.mount("nodev", target.toString(), "hugetlbfs", "pagesize=" + size);
@@ -355,7 +361,7 @@ public final class Hugepages {
    *     while files in it are open)
    */
   public void unmount(Path directory) {
-    Path target = directory.toAbsolutePath().normalize();
+    Path target = resolved(directory);
     if (mounts().stream().noneMatch(m -> m.mountPoint().equals(target))) {
       throw new UpcieException("no hugetlbfs is mounted at " + target);
     }
@@ -369,6 +375,26 @@ public final class Hugepages {
               + e.getMessage()
               + (e.is(Errno.EBUSY) ? "; files in it are still open or mapped" : ""),
           e);
+    }
+  }
+
+  /**
+   * The path as {@code /proc/mounts} shows it: absolute, with symbolic links resolved as far as the
+   * path exists (a directory still to be created keeps its last names).
+   */
+  private static Path resolved(Path directory) {
+    Path absolute = directory.toAbsolutePath().normalize();
+    Path existing = absolute;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return absolute;
+    }
+    try {
+      return existing.toRealPath().resolve(existing.relativize(absolute));
+    } catch (IOException e) {
+      return absolute;
     }
   }
 
@@ -390,9 +416,13 @@ public final class Hugepages {
     }
   }
 
-  private static long requireCount(long pages) {
+  private static long requireCount(PageSize size, long pages) {
     if (pages < 0) {
       throw new InvalidInputException("a pool cannot have " + pages + " pages");
+    }
+    if (pages > Long.MAX_VALUE / size.bytes()) {
+      throw new InvalidInputException(
+          pages + " pages of " + size + " is more memory than any machine has");
     }
     return pages;
   }

@@ -7,8 +7,8 @@ import java.util.Arrays;
  * aligned to their size, split on allocation and merged with their buddy on free.
  *
  * <p>Every operation is O(log n) and allocates nothing: the state lives in primitive arrays (about
- * nine bytes per granule) outside the memory it manages, so a device writing into that memory
- * cannot corrupt it. Not thread-safe; {@link DmaHeap} serialises access.
+ * ten bytes per granule) outside the memory it manages, so a device writing into that memory cannot
+ * corrupt it. Not thread-safe; {@link DmaHeap} serialises access.
  */
 final class BuddyAllocator {
   private static final byte NONE = 0;

@@ -102,9 +102,7 @@ public final class DmaBuffer implements AutoCloseable {
   /** Frees the buffer; later calls do nothing. Same as {@link DmaHeap#free}, once. */
   @Override
   public void close() {
-    if (!freed) {
-      heap.free(this);
-    }
+    heap.freeIfLive(this);
   }
 
   void closeSegment() {

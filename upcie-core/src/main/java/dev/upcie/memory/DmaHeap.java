@@ -14,7 +14,8 @@ import java.util.Objects;
  * <p>A buddy allocator per region: sizes round up to a power of two of the granule (4 KiB by
  * default), blocks are aligned to their size, free blocks merge with their buddies. Every operation
  * is O(log n); the bookkeeping lives outside the DMA memory, so no device write can corrupt it, and
- * allocating costs no objects beyond the buffer handle itself. Thread-safe.
+ * allocating costs no objects beyond the buffer handle (the {@link DmaBuffer}, its arena and its
+ * segment view: 176 bytes, see docs/benchmarks.md). Thread-safe.
  *
  * <p>Arrays ({@link #allocateArray}) never put an element across a hugepage boundary where device
  * addresses are physical, so every element is physically contiguous: queue entries, PRP lists.
@@ -97,7 +98,8 @@ public final class DmaHeap implements AutoCloseable {
   }
 
   /**
-   * Allocates {@code size} bytes aligned to {@code alignment} (in device address space too).
+   * Allocates {@code size} bytes whose device address is aligned to {@code alignment}; the CPU
+   * address shares that alignment up to the page size (beyond it, only an IOVA is aligned).
    *
    * @throws DmaHeapException if the size or alignment is invalid or the heap is exhausted
    */
@@ -178,6 +180,13 @@ public final class DmaHeap implements AutoCloseable {
       throw new DmaHeapException(refusal);
     }
     throw exhausted(size, alignment);
+  }
+
+  /** {@link DmaBuffer#close()}: frees once, and later calls (from any thread) do nothing. */
+  synchronized void freeIfLive(DmaBuffer buffer) {
+    if (!buffer.freed) {
+      free(buffer);
+    }
   }
 
   /**
@@ -360,7 +369,8 @@ public final class DmaHeap implements AutoCloseable {
 
     /**
      * The allocation unit: a power of two from 64 bytes up to the smallest region page size.
-     * Smaller granules waste less on small buffers and cost about nine bytes of bookkeeping each.
+     * Smaller granules waste less on small buffers; each costs about 14 to 18 bytes of bookkeeping
+     * (the allocator's ten and a reference to the buffer that starts there).
      */
     public Builder granule(long granule) {
       if (granule < 64 || Long.bitCount(granule) != 1) {
@@ -386,11 +396,34 @@ public final class DmaHeap implements AutoCloseable {
               "the granule " + granule + " exceeds the region page size " + region.pageSize());
         }
       }
-      DmaHeap heap = new DmaHeap(regions, granule);
-      for (DmaRegion region : regions) {
-        if (region.owned() != null) {
-          region.owned().lease(heap);
+      for (int i = 0; i < regions.size(); i++) {
+        MemorySegment a = regions.get(i).segment();
+        for (int j = i + 1; j < regions.size(); j++) {
+          MemorySegment b = regions.get(j).segment();
+          if (a.address() < b.address() + b.byteSize()
+              && b.address() < a.address() + a.byteSize()) {
+            throw new IllegalArgumentException(
+                "regions "
+                    + i
+                    + " and "
+                    + j
+                    + " overlap: the heap would hand out the same memory twice");
+          }
         }
+      }
+      DmaHeap heap = new DmaHeap(regions, granule);
+      List<HugepageRegion> leased = new ArrayList<>();
+      try {
+        for (DmaRegion region : regions) {
+          if (region.owned() != null) {
+            region.owned().lease(heap);
+            leased.add(region.owned());
+          }
+        }
+      } catch (RuntimeException e) {
+        // Leave no region owned by a heap nobody can close.
+        leased.forEach(r -> r.unlease(heap));
+        throw e;
       }
       return heap;
     }

@@ -36,16 +36,35 @@ public final class DmaRegion {
       throw new IllegalArgumentException(
           "a DMA region is a whole number of " + pageSize + " pages on a page boundary");
     }
+    if (translation instanceof PhysicalTranslation table
+        && (!table.pageSize().equals(pageSize)
+            || (long) table.pageCount() * pageSize.bytes() != segment.byteSize())) {
+      throw new IllegalArgumentException(
+          "the physical table has "
+              + table.pageCount()
+              + " pages of "
+              + table.pageSize()
+              + " but the region is "
+              + segment.byteSize() / pageSize.bytes()
+              + " pages of "
+              + pageSize);
+    }
   }
 
   /**
    * Hugepages whose device addresses are physical: for UIO, where no IOMMU translates. Reads {@code
-   * /proc/self/pagemap} now.
+   * /proc/self/pagemap} now. The region is handed over: if this fails, it is closed.
    *
    * @throws PagemapException if this process may not see physical addresses (not root)
    */
   public static DmaRegion physical(HugepageRegion region) {
-    return new DmaRegion(region.segment(), region.pageSize(), region.physicalTranslation(), region);
+    try {
+      return new DmaRegion(
+          region.segment(), region.pageSize(), region.physicalTranslation(), region);
+    } catch (RuntimeException e) {
+      region.close();
+      throw e;
+    }
   }
 
   /** Hugepages mapped through an IOMMU at {@code base}: for VFIO. */
@@ -59,8 +78,10 @@ public final class DmaRegion {
   }
 
   /**
-   * Any page-aligned memory with a translation of your choosing, such as a simulated IOMMU's. The
-   * caller keeps the memory mapped until the heap is closed.
+   * Any page-aligned memory with its translation, physical or IOVA (a simulated IOMMU maps memory
+   * at an IOVA base, for instance). The caller keeps the memory mapped until the heap is closed.
+   *
+   * @throws IllegalArgumentException if a physical table does not cover the region page for page
    */
   public static DmaRegion of(
       MemorySegment segment, PageSize pageSize, AddressTranslation translation) {

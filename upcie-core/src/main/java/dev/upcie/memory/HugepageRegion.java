@@ -17,13 +17,15 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Memory backed by hugepages, mapped shared and locked: what a DMA heap is built on.
+ * Memory backed by hugepages, mapped shared and resident: what a DMA heap is built on.
  *
  * <p>{@link #allocate(long, PageSize)} takes the pages from an anonymous hugetlb memfd; {@link
  * #allocate(long, PageSize, Path)} from a file on a hugetlbfs mount. Either way the pages are
- * reserved when mapped (so a later touch cannot fault for lack of pages), locked, and zeroed, and
- * {@link #exportPath()} names a file another process can {@link #importFrom(Path) import} to share
- * them: the original's inter-process use.
+ * reserved when mapped, faulted in through the kernel and zeroed. They stay resident: hugepages are
+ * never swapped (which is also why the kernel ignores {@code mlock} on them, apart from charging
+ * the locked-memory limit, so this class does not call it where it need not). And {@link
+ * #exportPath()} names a file another process can {@link #importFrom(Path) import} to share them:
+ * the original's inter-process use.
  *
  * <pre>{@code
  * try (HugepageRegion region = HugepageRegion.allocate(64 << 20, PageSize.parse("2M"))) {
@@ -179,20 +181,9 @@ public final class HugepageRegion implements AutoCloseable {
                 + (e.is(Errno.ENOMEM) ? "; " + shortage(pageSize, size) : ""),
             e);
       }
-      try {
-        Syscalls.mlock(segment, exportPath.toString());
-      } catch (ErrnoException e) {
-        throw new UpcieException(
-            "cannot lock "
-                + Sizes.human(size)
-                + " of hugepages in memory: "
-                + e.getMessage()
-                + "; raise the locked-memory limit (ulimit -l, or LimitMEMLOCK= for a service)"
-                + " or run as root",
-            e);
-      }
+      populate(segment, exportPath, pageSize);
       if (fresh) {
-        // Touches every page; the kernel zeroes new hugepages, and this makes it explicit.
+        // Every page is in now; the kernel zeroed new hugepages, and this makes it explicit.
         segment.fill((byte) 0);
       }
       return new HugepageRegion(fd, arena, segment, pageSize, exportPath, ownsFile);
@@ -203,6 +194,43 @@ public final class HugepageRegion implements AutoCloseable {
         Syscalls.unlinkQuietly(exportPath.toString());
       }
       throw e;
+    }
+  }
+
+  /**
+   * Faults every page in through the kernel, so a page it cannot supply (a hugetlb cgroup limit, a
+   * NUMA policy) is an error here rather than a SIGBUS, which would end the JVM, on first touch.
+   * {@code MADV_POPULATE_WRITE} needs Linux 5.14; before it, {@code mlock} populates the same way
+   * but counts against the locked-memory limit.
+   */
+  private static void populate(MemorySegment segment, Path exportPath, PageSize pageSize) {
+    try {
+      Syscalls.populateWrite(segment, exportPath.toString());
+      return;
+    } catch (ErrnoException e) {
+      if (!e.is(Errno.EINVAL)) {
+        throw new UpcieException(
+            "cannot fault in "
+                + Sizes.human(segment.byteSize())
+                + " of "
+                + pageSize
+                + " hugepages: "
+                + e.getMessage()
+                + "; the pool ran short after mapping, or a hugetlb cgroup limit or NUMA policy"
+                + " refused the pages",
+            e);
+      }
+    }
+    try {
+      Syscalls.mlock(segment, exportPath.toString());
+    } catch (ErrnoException e) {
+      throw new UpcieException(
+          "cannot fault in "
+              + Sizes.human(segment.byteSize())
+              + " of hugepages with mlock (this kernel predates MADV_POPULATE_WRITE): "
+              + e.getMessage()
+              + "; raise the locked-memory limit (ulimit -l) or run as root",
+          e);
     }
   }
 
@@ -278,6 +306,13 @@ public final class HugepageRegion implements AutoCloseable {
       throw new IllegalStateException(this + " already belongs to another DMA heap");
     }
     owner = heap;
+  }
+
+  /** A heap that could not be built gives the region back, open. */
+  synchronized void unlease(DmaHeap heap) {
+    if (owner == heap) {
+      owner = null;
+    }
   }
 
   /** The heap is done with the region: closes it. */

@@ -124,6 +124,11 @@ final class LibC {
   static final MethodHandle MLOCK =
       downcall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
 
+  /** {@code int madvise(void *addr, size_t length, int advice)}. */
+  static final MethodHandle MADVISE =
+      downcall(
+          "madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+
   /** {@code int unlink(const char *path)}, without errno capture: used in cleanups. */
   static final MethodHandle UNLINK = downcall("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 

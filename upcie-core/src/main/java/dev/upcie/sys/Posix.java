@@ -42,6 +42,9 @@ public final class Posix {
   /** {@code memfd_create}: the hugepage size is {@code log2(size) << MFD_HUGE_SHIFT}. */
   public static final int MFD_HUGE_SHIFT = 26;
 
+  /** {@code madvise}: fault every page in, writable, now (Linux 5.14+). */
+  public static final int MADV_POPULATE_WRITE = 23;
+
   /** {@code mmap}: pages may be read. */
   public static final int PROT_READ = 1;
 

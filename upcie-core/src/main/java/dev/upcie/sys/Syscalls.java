@@ -127,6 +127,28 @@ public final class Syscalls {
     }
   }
 
+  /**
+   * Faults every page of {@code segment} in, writable ({@code madvise(MADV_POPULATE_WRITE)}).
+   * Unlike touching the memory, a page the kernel cannot supply is an error here, not a {@code
+   * SIGBUS}.
+   *
+   * @throws ErrnoException {@code ENOMEM} or {@code EFAULT} when pages cannot be supplied; {@code
+   *     EINVAL} on kernels before 5.14
+   */
+  public static void populateWrite(MemorySegment segment, String description) {
+    try {
+      int r =
+          (int)
+              LibC.MADVISE.invokeExact(
+                  LibC.capture(), segment, segment.byteSize(), Posix.MADV_POPULATE_WRITE);
+      if (r != 0) {
+        throw new ErrnoException("madvise POPULATE_WRITE", description, Errno.of(LibC.errno()));
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
   /** Removes a file; failures are ignored (for cleanups, where there is no one to tell). */
   public static void unlinkQuietly(String path) {
     try (Arena arena = Arena.ofConfined()) {

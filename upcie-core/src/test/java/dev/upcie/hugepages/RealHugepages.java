@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class RealHugepages implements AutoCloseable {
   private final Hugepages hugepages = Hugepages.system();
-  private final Map<PageSize, Long> original = new LinkedHashMap<>();
+  private final Map<PageSize, HugepagePool> original = new LinkedHashMap<>();
 
   private RealHugepages() {}
 
@@ -51,7 +51,7 @@ public final class RealHugepages implements AutoCloseable {
     Assumptions.assumeTrue(
         hugepages.sizes().contains(size), "this kernel has no " + size + " hugepages");
     HugepagePool pool = hugepages.pool(size);
-    original.putIfAbsent(size, pool.total());
+    original.putIfAbsent(size, pool);
     long missing = pages - pool.available();
     if (missing > 0) {
       Reservation r = hugepages.apply(hugepages.planTotal(size, pool.total() + missing));
@@ -70,12 +70,34 @@ public final class RealHugepages implements AutoCloseable {
 
   /** Remembers a pool's size so {@link #close()} restores it, for tests that resize it. */
   public void remember(PageSize size) {
-    original.putIfAbsent(size, hugepages.pool(size).total());
+    original.putIfAbsent(size, hugepages.pool(size));
   }
 
-  /** Puts every pool touched back to its size. */
+  /**
+   * Puts every pool touched back as it was, node by node where the kernel has nodes, so a
+   * machine-wide figure cannot come back spread differently. Tries every pool even if one fails.
+   */
   @Override
   public void close() {
-    original.forEach((size, total) -> hugepages.apply(hugepages.planTotal(size, total)));
+    AssertionError failure = null;
+    for (HugepagePool pool : original.values()) {
+      try {
+        Map<Integer, Long> perNode = new LinkedHashMap<>();
+        pool.nodes().forEach(n -> perNode.put(n.node(), n.total()));
+        hugepages.apply(
+            perNode.isEmpty()
+                ? hugepages.planTotal(pool.size(), pool.total())
+                : hugepages.planSplit(pool.size(), perNode));
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = new AssertionError("could not restore the hugepage pools", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 }

@@ -7,6 +7,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,44 +26,52 @@ final class ChildJvm {
 
   /**
    * Runs {@code main} with {@code args}; as {@code nobody} when {@code asNobody}, through setpriv.
-   * The classes are copied to a world-readable directory first, since the checkout may not be; they
-   * come from wherever this JVM loaded them (class directories, or jars in the QEMU guest).
+   *
+   * <p>The classes are copied into a directory of this run's own under the temporary directory
+   * (which every user can traverse), made world-readable, and removed afterwards, since the
+   * checkout may not be readable by {@code nobody}. They come from wherever this JVM loaded them:
+   * class directories, or jars in the QEMU guest. No other directory's permissions are touched.
    */
-  static Result run(Path workDir, boolean asNobody, Class<?> main, String... args)
+  static Result run(boolean asNobody, Class<?> main, String... args)
       throws IOException, InterruptedException {
-    List<String> classpath = new ArrayList<>();
-    int n = 0;
-    for (Class<?> from : List.of(HugepageRegion.class, main)) {
-      Path source = codeSource(from);
-      Path copy = workDir.resolve("cp" + n++ + (Files.isDirectory(source) ? "" : ".jar"));
-      if (Files.isDirectory(source)) {
-        copy(source, copy);
-      } else {
-        Files.copy(source, copy);
+    Path workDir = Files.createTempDirectory("upcie-child-");
+    try {
+      List<String> classpath = new ArrayList<>();
+      int n = 0;
+      for (Class<?> from : List.of(HugepageRegion.class, main)) {
+        Path source = codeSource(from);
+        Path copy = workDir.resolve("cp" + n++ + (Files.isDirectory(source) ? "" : ".jar"));
+        if (Files.isDirectory(source)) {
+          copy(source, copy);
+        } else {
+          Files.copy(source, copy);
+        }
+        classpath.add(copy.toString());
       }
-      classpath.add(copy.toString());
+      openUp(workDir);
+      List<String> command = new ArrayList<>();
+      if (asNobody) {
+        command.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+      }
+      command.addAll(
+          List.of(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "--enable-native-access=ALL-UNNAMED",
+              "-cp",
+              String.join(":", classpath),
+              main.getName()));
+      command.addAll(List.of(args));
+      Path output = workDir.resolve("child-output.txt");
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(output.toFile())
+              .start();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
+      return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+    } finally {
+      deleteRecursively(workDir);
     }
-    openUp(workDir);
-    List<String> command = new ArrayList<>();
-    if (asNobody) {
-      command.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
-    }
-    command.addAll(
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED",
-            "-cp",
-            String.join(":", classpath),
-            main.getName()));
-    command.addAll(List.of(args));
-    Path output = workDir.resolve("child-output.txt");
-    Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command).isTrue();
-    return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
   }
 
   private static Path codeSource(Class<?> type) {
@@ -80,12 +89,13 @@ final class ChildJvm {
         if (Files.isDirectory(source)) {
           Files.createDirectories(target);
         } else {
-          Files.copy(source, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
       }
     }
   }
 
+  /** Makes the work directory and everything in it readable by all; nothing above it. */
   private static void openUp(Path dir) throws IOException {
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path p : files.toList()) {
@@ -93,7 +103,13 @@ final class ChildJvm {
             p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
       }
     }
-    // @TempDir directories are private; let others through the chain above the work dir too.
-    Files.setPosixFilePermissions(dir.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 }

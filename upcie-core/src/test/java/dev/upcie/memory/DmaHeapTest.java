@@ -7,7 +7,12 @@ import dev.upcie.hugepages.PageSize;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -197,6 +202,81 @@ class DmaHeapTest {
       assertThat(heap.allocateArray(3, 1536 << 10).isContiguous())
           .as("no straddling rule with an IOMMU: everything is contiguous")
           .isTrue();
+    }
+  }
+
+  @Test
+  void aHeapRefusesRegionsThatOverlapOrTablesThatDoNotFit() {
+    MemorySegment memory = arena.allocate(4 * TWO_MB.bytes(), TWO_MB.bytes());
+    DmaRegion region = DmaRegion.of(memory, TWO_MB, new PhysicalTranslation(PHYS, TWO_MB));
+
+    assertThatThrownBy(() -> DmaHeap.builder().region(region).region(region).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("regions 0 and 1 overlap: the heap would hand out the same memory twice");
+    assertThatThrownBy(() ->
+            DmaRegion.of(memory, TWO_MB, new PhysicalTranslation(new long[] {PHYS[0]}, TWO_MB)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the physical table has 1 pages of 2M but the region is 4 pages of 2M");
+  }
+
+  @Test
+  void closingASharedBufferFromTwoThreadsAtOnceFreesItOnce() throws Exception {
+    try (DmaHeap heap = heap(4096)) {
+      for (int round = 0; round < 50; round++) {
+        DmaBuffer shared = heap.allocate(4096, 4096, DmaBuffer.Scope.SHARED);
+        CompletableFuture<Void> a = CompletableFuture.runAsync(shared::close);
+        CompletableFuture<Void> b = CompletableFuture.runAsync(shared::close);
+        CompletableFuture.allOf(a, b).get();
+      }
+      assertThat(heap.stats().buffers()).isZero();
+    }
+  }
+
+  @Test
+  void threadsAllocatingAndFreingAtOnceNeverShareMemory() throws Exception {
+    try (DmaHeap heap = heap(512)) {
+      ConcurrentSkipListMap<Long, Long> live = new ConcurrentSkipListMap<>();
+      List<CompletableFuture<Void>> workers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        long seed = t;
+        workers.add(CompletableFuture.runAsync(() -> churn(heap, live, new Random(seed))));
+      }
+      CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get();
+
+      assertThat(live).isEmpty();
+      assertThat(heap.stats().free()).isEqualTo(heap.stats().capacity());
+    }
+  }
+
+  /** Allocates and frees on this thread, claiming each buffer's range in a shared map. */
+  private static void churn(DmaHeap heap, ConcurrentSkipListMap<Long, Long> live, Random random) {
+    List<DmaBuffer> mine = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      if (!mine.isEmpty() && random.nextBoolean()) {
+        DmaBuffer b = mine.remove(random.nextInt(mine.size()));
+        live.remove(b.segment().address());
+        heap.free(b);
+        continue;
+      }
+      DmaBuffer b;
+      try {
+        b = heap.allocate(1 + random.nextInt(64 << 10));
+      } catch (DmaHeapException e) {
+        continue;
+      }
+      long start = b.segment().address();
+      long end = start + b.size();
+      Map.Entry<Long, Long> before = live.floorEntry(end - 1);
+      if (before != null && before.getValue() > start) {
+        throw new AssertionError(
+            b + " overlaps a live buffer at 0x" + Long.toHexString(before.getKey()));
+      }
+      live.put(start, end);
+      mine.add(b);
+    }
+    for (DmaBuffer b : mine) {
+      live.remove(b.segment().address());
+      heap.free(b);
     }
   }
 }

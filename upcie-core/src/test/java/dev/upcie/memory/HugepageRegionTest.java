@@ -94,12 +94,12 @@ public class HugepageRegionTest {
   }
 
   @Test
-  void anotherProcessImportsTheExportedPagesAndSharesThem(@TempDir Path dir) throws Exception {
+  void anotherProcessImportsTheExportedPagesAndSharesThem() throws Exception {
     try (HugepageRegion region = HugepageRegion.allocate(4 << 20, TWO_MB)) {
       region.segment().set(ValueLayout.JAVA_LONG, 0, 0x0123456789abcdefL);
 
       ChildJvm.Result child =
-          ChildJvm.run(dir, false, RegionProbe.class, "import", region.exportPath().toString());
+          ChildJvm.run(false, RegionProbe.class, "import", region.exportPath().toString());
 
       assertThat(child.exit()).as(child.out()).isZero();
       assertThat(child.out()).contains("marker 123456789abcdef size 4194304 page 2M");
@@ -122,13 +122,22 @@ public class HugepageRegionTest {
   }
 
   @Test
-  void aProcessWithoutCapSysAdminIsToldInsteadOfGivenFrameZero(@TempDir Path dir) throws Exception {
-    ChildJvm.Result child = ChildJvm.run(dir, true, RegionProbe.class, "physical");
+  void aProcessWithoutCapSysAdminIsToldInsteadOfGivenFrameZero() throws Exception {
+    ChildJvm.Result child = ChildJvm.run(true, RegionProbe.class, "physical");
 
     assertThat(child.exit()).as(child.out()).isEqualTo(3);
     assertThat(child.out())
         .contains("refused: /proc/self/pagemap hides physical addresses from this process")
         .contains("needs CAP_SYS_ADMIN");
+  }
+
+  @Test
+  void anOrdinaryUserAllocatesMoreThanItsLockedMemoryLimit() throws Exception {
+    // setpriv keeps root's limits: 8 MiB of locked memory on these machines.
+    ChildJvm.Result child = ChildJvm.run(true, RegionProbe.class, "allocate", "" + (16 << 20));
+
+    assertThat(child.exit()).as(child.out()).isZero();
+    assertThat(child.out()).contains("allocated 16777216");
   }
 
   @Test

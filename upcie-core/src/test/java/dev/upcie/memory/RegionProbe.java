@@ -29,6 +29,13 @@ public final class RegionProbe {
                     + region.pageSize());
           }
         }
+        case "allocate" -> {
+          long size = Long.parseLong(args[1]);
+          try (HugepageRegion region = HugepageRegion.allocate(size, PageSize.parse("2M"))) {
+            region.segment().set(ValueLayout.JAVA_LONG, size - 8, 1);
+            System.out.println("allocated " + region.size());
+          }
+        }
         case "physical" -> {
           try (HugepageRegion region = HugepageRegion.allocate(2 << 20, PageSize.parse("2M"))) {
             System.out.println("physical " + region.physicalTranslation());

@@ -23,6 +23,7 @@ class PosixAbiTest {
         .expect("MFD_CLOEXEC", Posix.MFD_CLOEXEC)
         .expect("MFD_HUGETLB", Posix.MFD_HUGETLB)
         .expect("MFD_HUGE_SHIFT", Posix.MFD_HUGE_SHIFT)
+        .expect("MADV_POPULATE_WRITE", Posix.MADV_POPULATE_WRITE)
         .expect("O_RDONLY", Posix.O_RDONLY)
         .expect("O_WRONLY", Posix.O_WRONLY)
         .expect("O_RDWR", Posix.O_RDWR)

@@ -1,5 +1,7 @@
 package dev.upcie.sim;
 
+import com.google.common.jimfs.Configuration;
+import com.google.common.jimfs.Jimfs;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
@@ -8,10 +10,16 @@ import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciId;
 import dev.upcie.pci.PciSelector;
+import dev.upcie.procfs.Procfs;
 import dev.upcie.sim.nvme.SimNvmeController;
 import dev.upcie.sim.sysfs.SimDriver;
 import dev.upcie.sim.sysfs.SimFunction;
 import dev.upcie.sim.sysfs.SimSysfs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,10 +40,12 @@ import java.util.Map;
  */
 public final class SimMachine {
   private final SimSysfs sysfs;
+  private final Procfs procfs;
   private final Map<PciAddress, SimDevice> devices;
 
-  private SimMachine(SimSysfs sysfs, Map<PciAddress, SimDevice> devices) {
+  private SimMachine(SimSysfs sysfs, Procfs procfs, Map<PciAddress, SimDevice> devices) {
     this.sysfs = sysfs;
+    this.procfs = procfs;
     this.devices = Map.copyOf(devices);
   }
 
@@ -91,12 +101,22 @@ public final class SimMachine {
         .function(q35("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, 2, 7).build())
         .hugepages(PageSize.parse("2M"), 768)
         .hugepages(PageSize.parse("1G"), 1)
+        .memory(2L << 30)
         .build();
   }
 
   /** The simulated sysfs, for {@link PciBus}, {@link dev.upcie.pci.PciDriverBinder} and tools. */
   public SimSysfs sysfs() {
     return sysfs;
+  }
+
+  /**
+   * The simulated {@code /proc}: {@code meminfo} (the memory size and the default hugepage size),
+   * no mounts, an 8 MiB locked-memory limit, and a {@code sys/vm/compact_memory} that accepts
+   * writes and does nothing.
+   */
+  public Procfs procfs() {
+    return procfs;
   }
 
   /** The PCI functions of this machine. */
@@ -136,6 +156,8 @@ public final class SimMachine {
   public static final class Builder {
     private final SimSysfs.Builder sysfs = SimSysfs.builder();
     private final Map<PciAddress, SimDevice> devices = new LinkedHashMap<>();
+    private PageSize defaultHugepageSize = PageSize.parse("2M");
+    private long memory = 1L << 30;
 
     private Builder() {}
 
@@ -148,6 +170,18 @@ public final class SimMachine {
     /** Adds a function with no device model (it is listed but cannot be opened). */
     public Builder function(SimFunction function) {
       sysfs.function(function);
+      return this;
+    }
+
+    /** The machine's memory, as {@code MemTotal} in {@code /proc/meminfo} shows it. */
+    public Builder memory(long bytes) {
+      this.memory = bytes;
+      return this;
+    }
+
+    /** The default hugepage size, {@code Hugepagesize} in {@code /proc/meminfo} (2M unless set). */
+    public Builder defaultHugepageSize(PageSize size) {
+      this.defaultHugepageSize = size;
       return this;
     }
 
@@ -166,7 +200,29 @@ public final class SimMachine {
 
     /** The machine. */
     public SimMachine build() {
-      return new SimMachine(sysfs.build(), devices);
+      return new SimMachine(sysfs.build(), procfs(), devices);
+    }
+
+    private Procfs procfs() {
+      FileSystem fs = Jimfs.newFileSystem(Configuration.unix());
+      Path proc = fs.getPath("/proc");
+      try {
+        Files.createDirectories(proc.resolve("self"));
+        Files.createDirectories(proc.resolve("sys/vm"));
+        Files.writeString(
+            proc.resolve("meminfo"),
+            String.format(
+                "MemTotal:       %d kB%nHugepagesize:   %d kB%n",
+                memory >> 10, defaultHugepageSize.kilobytes()));
+        Files.writeString(proc.resolve("mounts"), "");
+        Files.writeString(
+            proc.resolve("self/limits"),
+            "Max locked memory         8388608              8388608              bytes\n");
+        Files.writeString(proc.resolve("sys/vm/compact_memory"), "");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return Procfs.of(proc);
     }
   }
 }

@@ -19,13 +19,14 @@ public final class ProcfsOption {
   }
 
   /**
-   * The chosen procfs.
+   * The chosen procfs: the named tree, else the simulated machine's when it stands in for the
+   * kernel ({@code --sysfs-root sim:q35}), else {@code /proc}.
    *
    * @throws UsageException if the named directory does not exist
    */
-  public Procfs procfs() {
+  public Procfs procfs(SysfsOption sysfs) {
     if (root == null) {
-      return Procfs.system();
+      return sysfs.isSimulated() ? sysfs.simulatedMachine().procfs() : Procfs.system();
     }
     if (!Files.isDirectory(root)) {
       throw new UsageException("--proc-root " + root + ": no such directory");

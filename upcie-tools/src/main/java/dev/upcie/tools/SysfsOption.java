@@ -24,9 +24,24 @@ public final class SysfsOption {
               + " for the simulated QEMU q35 machine's kernel.")
   String root;
 
+  private SimMachine simulated;
+
   /** True if the user named a tree. */
   public boolean isSet() {
     return root != null;
+  }
+
+  /** True if the simulated machine stands in for the kernel. */
+  public boolean isSimulated() {
+    return SIMULATED.equals(root);
+  }
+
+  /** The simulated machine, one per command, so its sysfs and procfs belong together. */
+  public SimMachine simulatedMachine() {
+    if (simulated == null) {
+      simulated = SimMachine.qemuQ35();
+    }
+    return simulated;
   }
 
   /**
@@ -39,7 +54,7 @@ public final class SysfsOption {
       return Sysfs.system();
     }
     if (root.equals(SIMULATED)) {
-      return SimMachine.qemuQ35().sysfs();
+      return simulatedMachine().sysfs();
     }
     if (root.startsWith("sim:")) {
       throw new UsageException("--sysfs-root " + root + ": the simulated machine is " + SIMULATED);

@@ -114,6 +114,24 @@ class HugepagesCommandTest {
     upcie("hugepages", "reserve", "0=2M", "--per-node").assertOneLineError(2, "drop --per-node");
     upcie("hugepages", "mount", "/mnt/x")
         .assertOneLineError(2, "--sysfs-root and --proc-root work only with --dry-run");
+    upcie("hugepages", "unmount", "/mnt/x")
+        .assertOneLineError(2, "--sysfs-root and --proc-root work only with --dry-run");
+    upcie("hugepages", "reserve", "99999999999=4G")
+        .assertOneLineError(2, "there is no NUMA node 99999999999");
+    upcie("hugepages", "reserve", "--pages", "1000000000000000000", "--dry-run")
+        .assertOneLineError(2, "is more memory than any machine has");
+  }
+
+  @Test
+  void moreThanTheMachinesMemoryNeedsForce() throws Exception {
+    Files.writeString(proc.resolve("meminfo"), "MemTotal:  1048576 kB\nHugepagesize:  2048 kB\n");
+
+    upcie("hugepages", "reserve", "2G", "--dry-run")
+        .assertOneLineError(
+            2,
+            "asking for 2 GiB of hugepages, more than this machine's 1 GiB of memory: the kernel"
+                + " would take every free page on the way to refusing; ask for less, or add --force");
+    assertThat(upcie("hugepages", "reserve", "2G", "--dry-run", "--force").exit()).isZero();
   }
 
   private CommandResult upcie(String... args) {

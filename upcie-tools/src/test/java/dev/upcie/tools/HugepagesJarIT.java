@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.upcie.procfs.Procfs;
 import dev.upcie.sys.Syscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,14 +53,16 @@ class HugepagesJarIT {
 
   @Test
   void statusAgreesWithProcMeminfoAndDpdkHugepages() throws Exception {
-    run(List.of(), "hugepages", "reserve", "--pages", "6", "--pagesize", "2M");
+    assertThat(run(List.of(), "hugepages", "reserve", "--pages", "6", "--pagesize", "2M").exit())
+        .as("the reservation the comparison needs")
+        .isZero();
 
     CommandResult r = run(List.of(), "hugepages", "status", "--json");
 
     assertThat(r.exit()).isZero();
     assertThat(r.err()).isEmpty();
     JsonNode pools = new ObjectMapper().readTree(r.out()).get("pools");
-    Map<String, Long> meminfo = meminfo();
+    Map<String, Long> meminfo = Procfs.system().meminfo();
     JsonNode defaultPool = null;
     for (JsonNode pool : pools) {
       if (pool.get("default").asBoolean()) {
@@ -136,15 +139,6 @@ class HugepagesJarIT {
     return dpdkSize.startsWith(number + "G")
         ? number << 20
         : dpdkSize.startsWith(number + "M") ? number << 10 : number;
-  }
-
-  private static Map<String, Long> meminfo() throws IOException {
-    Map<String, Long> values = new HashMap<>();
-    for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-      String[] f = line.split(":\\s+");
-      values.put(f[0], Long.parseLong(f[1].split("\\s+")[0]));
-    }
-    return values;
   }
 
   private static String run(Path tool, String... args) throws Exception {

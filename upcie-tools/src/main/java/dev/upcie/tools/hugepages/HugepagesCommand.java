@@ -32,6 +32,6 @@ public final class HugepagesCommand implements Callable<Integer> {
 
   /** The hugepages the options point at. */
   static Hugepages hugepages(SysfsOption sysfs, ProcfsOption procfs) {
-    return new Hugepages(sysfs.sysfs(), procfs.procfs());
+    return new Hugepages(sysfs.sysfs(), procfs.procfs(sysfs));
   }
 }

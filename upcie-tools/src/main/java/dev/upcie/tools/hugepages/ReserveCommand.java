@@ -50,6 +50,13 @@ public final class ReserveCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Print every sysfs write instead of making it.")
   boolean dryRun;
 
+  @Option(
+      names = "--force",
+      description =
+          "Ask even for more than the machine's memory (the kernel then takes every free page"
+              + " on the way to refusing).")
+  boolean force;
+
   @Mixin SysfsOption sysfs;
   @Mixin ProcfsOption procfs;
 
@@ -60,11 +67,37 @@ public final class ReserveCommand implements Callable<Integer> {
     Hugepages hugepages = HugepagesCommand.hugepages(sysfs, procfs);
     PageSize size = pageSize.orDefault(hugepages);
     List<PoolWrite> plan = plan(hugepages, size);
+    checkAgainstMemory(hugepages, plan);
     if (dryRun) {
       return PlanRunner.dryRun(hugepages, plan, spec.commandLine().getOut());
     }
     return PlanRunner.apply(
         hugepages, plan, spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  /** A request beyond the machine's memory can only fail, after starving everything else. */
+  private void checkAgainstMemory(Hugepages hugepages, List<PoolWrite> plan) {
+    if (force || !hugepages.procfs().exists("meminfo")) {
+      return;
+    }
+    Long memTotalKb = hugepages.procfs().meminfo().get("MemTotal");
+    long asked = 0;
+    for (PoolWrite write : plan) {
+      // Each write fits in a long (the plan checks); their sum may not, and is then "too much".
+      asked = Math.max(asked, asked + write.pages() * write.size().bytes());
+      if (asked < 0) {
+        asked = Long.MAX_VALUE;
+      }
+    }
+    if (memTotalKb != null && asked > memTotalKb << 10) {
+      throw new UsageException(
+          "asking for "
+              + Sizes.human(asked)
+              + " of hugepages, more than this machine's "
+              + Sizes.human(memTotalKb << 10)
+              + " of memory: the kernel would take every free page on the way to refusing; ask"
+              + " for less, or add --force");
+    }
   }
 
   private List<PoolWrite> plan(Hugepages hugepages, PageSize size) {
@@ -81,7 +114,12 @@ public final class ReserveCommand implements Callable<Integer> {
       Map<Integer, Long> split = new LinkedHashMap<>();
       for (String part : amount.split(",")) {
         String[] nodeAndAmount = part.split("=");
-        int node = Integer.parseInt(nodeAndAmount[0]);
+        int node;
+        try {
+          node = Integer.parseInt(nodeAndAmount[0]);
+        } catch (NumberFormatException e) {
+          throw new UsageException("there is no NUMA node " + nodeAndAmount[0]);
+        }
         if (split.put(node, hugepages.pages(size, Sizes.parse(nodeAndAmount[1]))) != null) {
           throw new UsageException("node " + node + " appears twice in " + amount);
         }

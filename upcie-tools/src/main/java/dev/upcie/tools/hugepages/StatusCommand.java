@@ -63,7 +63,7 @@ public final class StatusCommand implements Callable<Integer> {
   /** Empty when unlimited; -1 when the tree does not say. */
   private OptionalLong memlock() {
     try {
-      return procfs.procfs().memlockLimit();
+      return procfs.procfs(sysfs).memlockLimit();
     } catch (UpcieException e) {
       return OptionalLong.of(-1);
     }
