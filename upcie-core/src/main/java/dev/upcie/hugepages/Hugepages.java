@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -312,8 +313,7 @@ public final class Hugepages {
         throw new UpcieException(
             target + " already has a " + entry.type() + " mounted; choose another directory");
       }
-      HugetlbfsMount existing =
-          mounts().stream().filter(m -> m.mountPoint().equals(target)).findFirst().orElseThrow();
+      HugetlbfsMount existing = mountAt(target).orElseThrow();
       if (!existing.pageSize().equals(size)) {
         throw new UpcieException(
             target
@@ -347,9 +347,7 @@ public final class Hugepages {
               + (e.is(Errno.EPERM) ? "; mounting needs root" : ""),
           e);
     }
-    return mounts().stream()
-        .filter(m -> m.mountPoint().equals(target))
-        .findFirst()
+    return mountAt(target)
         .orElseThrow(
             () -> new UpcieException("mounted " + target + " but /proc/mounts does not show it"));
   }
@@ -362,7 +360,7 @@ public final class Hugepages {
    */
   public void unmount(Path directory) {
     Path target = resolved(directory);
-    if (mounts().stream().noneMatch(m -> m.mountPoint().equals(target))) {
+    if (mountAt(target).isEmpty()) {
       throw new UpcieException("no hugetlbfs is mounted at " + target);
     }
     try {
@@ -376,6 +374,10 @@ public final class Hugepages {
               + (e.is(Errno.EBUSY) ? "; files in it are still open or mapped" : ""),
           e);
     }
+  }
+
+  private Optional<HugetlbfsMount> mountAt(Path target) {
+    return mounts().stream().filter(m -> m.mountPoint().equals(target)).findFirst();
   }
 
   /**

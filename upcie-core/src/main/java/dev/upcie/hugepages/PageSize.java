@@ -56,11 +56,6 @@ public record PageSize(long bytes) implements Comparable<PageSize> {
     return "hugepages-" + kilobytes() + "kB";
   }
 
-  /** {@code offset} rounded down to a multiple of this size. */
-  public long alignDown(long offset) {
-    return offset & -bytes;
-  }
-
   /** {@code 2M}, {@code 1G}, {@code 64K}: the form {@code hugetlbfs}'s {@code pagesize=} takes. */
   @Override
   public String toString() {

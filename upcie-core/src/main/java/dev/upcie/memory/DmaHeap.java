@@ -43,6 +43,7 @@ public final class DmaHeap implements AutoCloseable {
   private final long granule;
   private final int granuleShift;
   private final long capacity;
+  private final long maxAlignment;
   private long buffers;
   private boolean closed;
 
@@ -53,7 +54,9 @@ public final class DmaHeap implements AutoCloseable {
     this.allocators = new BuddyAllocator[this.regions.length];
     this.outstanding = new DmaBuffer[this.regions.length][];
     long total = 0;
+    long alignment = 0;
     for (int i = 0; i < this.regions.length; i++) {
+      alignment = Math.max(alignment, this.regions[i].translation().maxAlignment());
       long units = this.regions[i].segment().byteSize() >>> granuleShift;
       if (units > Integer.MAX_VALUE) {
         throw new IllegalArgumentException(
@@ -66,6 +69,7 @@ public final class DmaHeap implements AutoCloseable {
       total += this.regions[i].segment().byteSize();
     }
     this.capacity = total;
+    this.maxAlignment = alignment;
   }
 
   /** Starts a heap: add regions, optionally choose the granule. */
@@ -314,10 +318,6 @@ public final class DmaHeap implements AutoCloseable {
     }
     if (alignment <= 0 || Long.bitCount(alignment) != 1) {
       throw new DmaHeapException("alignment " + alignment + " is not a power of two");
-    }
-    long maxAlignment = 0;
-    for (DmaRegion region : regions) {
-      maxAlignment = Math.max(maxAlignment, region.translation().maxAlignment());
     }
     if (alignment > maxAlignment) {
       throw new DmaHeapException(

@@ -212,7 +212,7 @@ public final class SimMachine {
         Files.writeString(
             proc.resolve("meminfo"),
             String.format(
-                "MemTotal:       %d kB%nHugepagesize:   %d kB%n",
+                "MemTotal:       %d kB\nHugepagesize:   %d kB\n",
                 memory >> 10, defaultHugepageSize.kilobytes()));
         Files.writeString(proc.resolve("mounts"), "");
         Files.writeString(

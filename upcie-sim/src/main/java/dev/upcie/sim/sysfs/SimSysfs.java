@@ -223,10 +223,9 @@ public final class SimSysfs implements Sysfs {
       perNode[node] = Math.min(wanted, capacity[node]);
     } else {
       long total = Arrays.stream(perNode).sum();
-      for (int node = 0; total < wanted; node = (node + 1) % perNode.length) {
-        if (Arrays.stream(capacity).sum() == Arrays.stream(perNode).sum()) {
-          break;
-        }
+      // The kernel stops where memory runs out: no node can take more than its capacity.
+      long reachable = Math.min(wanted, Arrays.stream(capacity).sum());
+      for (int node = 0; total < reachable; node = (node + 1) % perNode.length) {
         if (perNode[node] < capacity[node]) {
           perNode[node]++;
           total++;

@@ -6,7 +6,6 @@ import dev.upcie.hugepages.PageSize;
 import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.ProcfsOption;
 import dev.upcie.tools.SysfsOption;
-import dev.upcie.tools.UsageException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -57,10 +56,7 @@ public final class MountCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
       return ExitCode.OK.code();
     }
-    if (sysfs.isSet() || procfs.isSet()) {
-      throw new UsageException(
-          "mount acts on this machine, so --sysfs-root and --proc-root work only with --dry-run");
-    }
+    HugepagesCommand.requireThisMachine(sysfs, procfs, "mount");
     HugetlbfsMount mount = hugepages.mount(target, size);
     spec.commandLine()
         .getOut()

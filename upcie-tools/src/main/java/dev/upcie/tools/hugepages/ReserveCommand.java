@@ -82,12 +82,13 @@ public final class ReserveCommand implements Callable<Integer> {
     }
     Long memTotalKb = hugepages.procfs().meminfo().get("MemTotal");
     long asked = 0;
-    for (PoolWrite write : plan) {
-      // Each write fits in a long (the plan checks); their sum may not, and is then "too much".
-      asked = Math.max(asked, asked + write.pages() * write.size().bytes());
-      if (asked < 0) {
-        asked = Long.MAX_VALUE;
+    try {
+      for (PoolWrite write : plan) {
+        // Each write fits in a long (the plan checks); their sum may not, and is then too much.
+        asked = Math.addExact(asked, write.pages() * write.size().bytes());
       }
+    } catch (ArithmeticException e) {
+      asked = Long.MAX_VALUE;
     }
     if (memTotalKb != null && asked > memTotalKb << 10) {
       throw new UsageException(

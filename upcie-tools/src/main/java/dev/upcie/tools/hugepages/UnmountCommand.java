@@ -4,7 +4,6 @@ import dev.upcie.hugepages.Hugepages;
 import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.ProcfsOption;
 import dev.upcie.tools.SysfsOption;
-import dev.upcie.tools.UsageException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -39,10 +38,7 @@ public final class UnmountCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
       return ExitCode.OK.code();
     }
-    if (sysfs.isSet() || procfs.isSet()) {
-      throw new UsageException(
-          "unmount acts on this machine, so --sysfs-root and --proc-root work only with --dry-run");
-    }
+    HugepagesCommand.requireThisMachine(sysfs, procfs, "unmount");
     hugepages.unmount(directory);
     spec.commandLine().getOut().println("unmounted " + directory.toAbsolutePath().normalize());
     spec.commandLine().getOut().flush();
