@@ -74,18 +74,18 @@ public class MmioBenchmark {
   /** A 32-bit status read, as a driver polls CSTS. */
   @Benchmark
   public int getIntVolatile() {
-    return mmio.getIntVolatile(NvmeRegisters.CSTS);
+    return mmio.getIntVolatile(NvmeRegisters.CSTS.offset());
   }
 
   /** A 64-bit capability read. */
   @Benchmark
   public long getLongVolatile() {
-    return mmio.getLongVolatile(NvmeRegisters.CAP);
+    return mmio.getLongVolatile(NvmeRegisters.CAP.offset());
   }
 
   /** A 32-bit register write, as a driver rings a doorbell or sets CC. */
   @Benchmark
   public void putIntVolatile() {
-    mmio.putIntVolatile(NvmeRegisters.CC, value++);
+    mmio.putIntVolatile(NvmeRegisters.CC.offset(), value++);
   }
 }

@@ -11,6 +11,12 @@ public sealed interface AddressTranslation permits PhysicalTranslation, IovaTran
   DeviceAddress translate(long offset);
 
   /**
+   * {@link #translate}'s value, as a primitive: for hot loops (PRP lists, descriptor rings), where
+   * it allocates nothing. The typed form is what APIs hand out.
+   */
+  long translateValue(long offset);
+
+  /**
    * How many bytes from {@code offset} on are contiguous for the device (reachable by adding to the
    * address of {@code offset}), at most {@code length}.
    */

@@ -85,6 +85,16 @@ public final class DmaBuffer implements AutoCloseable {
     return translation.translate(offset + at);
   }
 
+  /**
+   * The value of {@link #deviceAddress(long)}: a primitive for hot loops (filling a PRP list, say),
+   * where it allocates nothing (unless it throws).
+   *
+   * @throws IndexOutOfBoundsException if {@code at} is outside the buffer
+   */
+  public long deviceAddressValue(long at) {
+    return translation.translateValue(offset + java.util.Objects.checkIndex(at, size));
+  }
+
   /** How many bytes from {@code at} on the device can reach by adding to its address. */
   public long contiguousLength(long at) {
     if (at < 0 || at >= size) {

@@ -236,8 +236,9 @@ public final class DmaHeap implements AutoCloseable {
   }
 
   /**
-   * Frees every buffer still allocated, then closes the hugepage regions the heap owns. Later calls
-   * do nothing.
+   * Frees every buffer still allocated, undoes the device mappings of its regions (so the device
+   * can no longer reach them), then closes the hugepage regions the heap owns. Later calls do
+   * nothing.
    *
    * @throws IllegalStateException if buffers confined to other threads are still allocated: the
    *     regions then stay mapped, since those threads could still use them
@@ -266,11 +267,35 @@ public final class DmaHeap implements AutoCloseable {
               + " threads before closing the heap");
     }
     closed = true;
+    RuntimeException failure = null;
     for (DmaRegion region : regions) {
-      if (region.owned() != null) {
-        region.owned().release(this);
+      try {
+        // The device loses its view of the memory before the memory goes back to the kernel.
+        if (region.unmap() != null) {
+          region.unmap().close();
+        }
+      } catch (Exception e) {
+        failure = collect(failure, e);
+      }
+      try {
+        if (region.owned() != null) {
+          region.owned().release(this);
+        }
+      } catch (RuntimeException e) {
+        failure = collect(failure, e);
       }
     }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static RuntimeException collect(RuntimeException first, Exception next) {
+    if (first == null) {
+      return next instanceof RuntimeException r ? r : new IllegalStateException(next);
+    }
+    first.addSuppressed(next);
+    return first;
   }
 
   @Override

@@ -20,16 +20,19 @@ public final class DmaRegion {
   private final PageSize pageSize;
   private final AddressTranslation translation;
   private final HugepageRegion owned;
+  private final AutoCloseable unmap;
 
   private DmaRegion(
       MemorySegment segment,
       PageSize pageSize,
       AddressTranslation translation,
-      HugepageRegion owned) {
+      HugepageRegion owned,
+      AutoCloseable unmap) {
     this.segment = Objects.requireNonNull(segment, "segment");
     this.pageSize = Objects.requireNonNull(pageSize, "pageSize");
     this.translation = Objects.requireNonNull(translation, "translation");
     this.owned = owned;
+    this.unmap = unmap;
     if ((segment.address() & (pageSize.bytes() - 1)) != 0
         || segment.byteSize() % pageSize.bytes() != 0
         || segment.byteSize() == 0) {
@@ -60,7 +63,7 @@ public final class DmaRegion {
   public static DmaRegion physical(HugepageRegion region) {
     try {
       return new DmaRegion(
-          region.segment(), region.pageSize(), region.physicalTranslation(), region);
+          region.segment(), region.pageSize(), region.physicalTranslation(), region, null);
     } catch (RuntimeException e) {
       region.close();
       throw e;
@@ -74,7 +77,23 @@ public final class DmaRegion {
         region.pageSize(),
         // The base's own alignment is what offsets keep; IOVA 0 is aligned to everything.
         new IovaTranslation(base, base.value() == 0 ? 1L << 62 : Long.lowestOneBit(base.value())),
-        region);
+        region,
+        null);
+  }
+
+  /**
+   * Hugepages a device reaches through {@code translation}, a mapping that {@code unmap} undoes:
+   * what a {@link dev.upcie.dma.DmaSpace} makes. The heap given this region closes the mapping
+   * first, so the device can no longer reach the memory, then the hugepages.
+   */
+  public static DmaRegion mapped(
+      HugepageRegion region, AddressTranslation translation, AutoCloseable unmap) {
+    return new DmaRegion(
+        region.segment(),
+        region.pageSize(),
+        translation,
+        region,
+        Objects.requireNonNull(unmap, "unmap"));
   }
 
   /**
@@ -85,7 +104,7 @@ public final class DmaRegion {
    */
   public static DmaRegion of(
       MemorySegment segment, PageSize pageSize, AddressTranslation translation) {
-    return new DmaRegion(segment, pageSize, translation, null);
+    return new DmaRegion(segment, pageSize, translation, null, null);
   }
 
   /** The memory. */
@@ -105,5 +124,9 @@ public final class DmaRegion {
 
   HugepageRegion owned() {
     return owned;
+  }
+
+  AutoCloseable unmap() {
+    return unmap;
   }
 }

@@ -1,12 +1,12 @@
 package dev.upcie.memory;
 
+import dev.upcie.errno.Errno;
+import dev.upcie.errno.ErrnoException;
 import dev.upcie.hugepages.HugepagePool;
 import dev.upcie.hugepages.Hugepages;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.support.Sizes;
 import dev.upcie.support.UpcieException;
-import dev.upcie.sys.Errno;
-import dev.upcie.sys.ErrnoException;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
 import dev.upcie.sys.Statfs;
@@ -87,7 +87,33 @@ public final class HugepageRegion implements AutoCloseable {
               + (e.is(Errno.EINVAL) ? "; this kernel has no " + pageSize + " hugepage pool" : ""),
           e);
     }
-    return map(fd, size, pageSize, Path.of(fd.path()), false, true);
+    return map(fd, size, pageSize, Path.of(fd.path()), false, true, -1);
+  }
+
+  /**
+   * Allocates {@code size} bytes of hugepages of {@code pageSize} from NUMA node {@code node} only
+   * ({@code mbind(MPOL_BIND)} before the pages are faulted in): memory near a device, or, without
+   * an IOMMU, memory in a physical range a device's DMA mask reaches.
+   *
+   * @throws UpcieException if the node has too few free pages of that size (the message says how
+   *     many it has), or as for {@link #allocate(long, PageSize)}
+   */
+  public static HugepageRegion allocate(long size, PageSize pageSize, int node) {
+    if (node < 0) {
+      throw new IllegalArgumentException("NUMA node must not be negative: " + node);
+    }
+    requireWholePages(size, pageSize);
+    NativeFd fd;
+    try {
+      fd =
+          Syscalls.memfdCreate(
+              "upcie-" + pageSize + "-node" + node,
+              Posix.MFD_HUGETLB | (pageSize.shift() << Posix.MFD_HUGE_SHIFT));
+    } catch (ErrnoException e) {
+      throw new UpcieException(
+          "cannot create a memfd of " + pageSize + " hugepages: " + e.getMessage(), e);
+    }
+    return map(fd, size, pageSize, Path.of(fd.path()), false, true, node);
   }
 
   /**
@@ -126,7 +152,7 @@ public final class HugepageRegion implements AutoCloseable {
       Syscalls.unlinkQuietly(file.toString());
       throw e;
     }
-    return map(fd, size, pageSize, file, true, true);
+    return map(fd, size, pageSize, file, true, true, -1);
   }
 
   /**
@@ -152,7 +178,7 @@ public final class HugepageRegion implements AutoCloseable {
       if (size == 0) {
         throw new UpcieException(exported + " is empty: nothing to import");
       }
-      return map(fd, size, PageSize.of(fs.blockSize()), exported, false, false);
+      return map(fd, size, PageSize.of(fs.blockSize()), exported, false, false, -1);
     } catch (RuntimeException e) {
       fd.close();
       throw e;
@@ -160,7 +186,13 @@ public final class HugepageRegion implements AutoCloseable {
   }
 
   private static HugepageRegion map(
-      NativeFd fd, long size, PageSize pageSize, Path exportPath, boolean ownsFile, boolean fresh) {
+      NativeFd fd,
+      long size,
+      PageSize pageSize,
+      Path exportPath,
+      boolean ownsFile,
+      boolean fresh,
+      int node) {
     Arena arena = Arena.ofShared();
     try {
       if (fresh) {
@@ -181,7 +213,10 @@ public final class HugepageRegion implements AutoCloseable {
                 + (e.is(Errno.ENOMEM) ? "; " + shortage(pageSize, size) : ""),
             e);
       }
-      populate(segment, exportPath, pageSize);
+      if (node >= 0) {
+        bind(segment, node, pageSize);
+      }
+      populate(segment, exportPath, pageSize, node);
       if (fresh) {
         // Every page is in now; the kernel zeroed new hugepages, and this makes it explicit.
         segment.fill((byte) 0);
@@ -203,7 +238,26 @@ public final class HugepageRegion implements AutoCloseable {
    * {@code MADV_POPULATE_WRITE} needs Linux 5.14; before it, {@code mlock} populates the same way
    * but counts against the locked-memory limit.
    */
-  private static void populate(MemorySegment segment, Path exportPath, PageSize pageSize) {
+  private static void bind(MemorySegment segment, int node, PageSize pageSize) {
+    try {
+      Syscalls.bindToNode(segment, node, pageSize + " hugepages");
+    } catch (ErrnoException e) {
+      throw new UpcieException(
+          "cannot bind "
+              + Sizes.human(segment.byteSize())
+              + " of "
+              + pageSize
+              + " hugepages to NUMA node "
+              + node
+              + ": "
+              + e.getMessage()
+              + (e.is(Errno.EINVAL) ? "; this machine has no node " + node : ""),
+          e);
+    }
+  }
+
+  private static void populate(
+      MemorySegment segment, Path exportPath, PageSize pageSize, int node) {
     try {
       Syscalls.populateWrite(segment, exportPath.toString());
       return;
@@ -216,8 +270,15 @@ public final class HugepageRegion implements AutoCloseable {
                 + pageSize
                 + " hugepages: "
                 + e.getMessage()
-                + "; the pool ran short after mapping, or a hugetlb cgroup limit or NUMA policy"
-                + " refused the pages",
+                + (node >= 0
+                    ? "; NUMA node "
+                        + node
+                        + " has too few free "
+                        + pageSize
+                        + " hugepages: "
+                        + nodeShortage(pageSize, node)
+                    : "; the pool ran short after mapping, or a hugetlb cgroup limit or NUMA"
+                        + " policy refused the pages"),
             e);
       }
     }
@@ -250,6 +311,23 @@ public final class HugepageRegion implements AutoCloseable {
       return "not enough free "
           + pageSize
           + " hugepages; reserve more with `upcie hugepages reserve`";
+    }
+  }
+
+  private static String nodeShortage(PageSize pageSize, int node) {
+    try {
+      return Hugepages.system().pool(pageSize).nodes().stream()
+              .filter(n -> n.node() == node)
+              .findFirst()
+              .map(n -> n.free() + " of its " + n.total() + " are free")
+              .orElse("it has no " + pageSize + " pool")
+          + "; reserve more there with `upcie hugepages reserve "
+          + node
+          + "=<amount> --pagesize "
+          + pageSize
+          + "`";
+    } catch (UpcieException e) {
+      return "reserve more there with `upcie hugepages reserve`";
     }
   }
 

@@ -21,6 +21,11 @@ public record IovaTranslation(Iova base, long alignment) implements AddressTrans
   }
 
   @Override
+  public long translateValue(long offset) {
+    return base.value() + offset;
+  }
+
+  @Override
   public long contiguousLength(long offset, long length) {
     return length;
   }

@@ -1,7 +1,7 @@
 package dev.upcie.memory;
 
+import dev.upcie.errno.ErrnoException;
 import dev.upcie.hugepages.PageSize;
-import dev.upcie.sys.ErrnoException;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
 import dev.upcie.sys.Syscalls;

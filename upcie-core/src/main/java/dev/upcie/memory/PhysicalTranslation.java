@@ -54,7 +54,12 @@ public final class PhysicalTranslation implements AddressTranslation {
 
   @Override
   public PhysicalAddress translate(long offset) {
-    return new PhysicalAddress(pages[(int) (offset >>> shift)] + (offset & mask));
+    return new PhysicalAddress(translateValue(offset));
+  }
+
+  @Override
+  public long translateValue(long offset) {
+    return pages[(int) (offset >>> shift)] + (offset & mask);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.upcie.mmio;
 
+import dev.upcie.register.Register;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -17,6 +18,15 @@ import java.lang.foreign.MemorySegment;
  * such as a command written to DMA memory, moves after it) and a volatile load has acquire
  * semantics (no later load or store moves before it). Neither is ever elided, merged or hoisted out
  * of a polling loop. That is the right default for control registers such as NVMe's CC and CSTS.
+ *
+ * <p>Hot paths can ask for less, and pay less. {@code Release} stores keep every earlier load and
+ * store before them but do not fence against later loads: a doorbell after writing a command to DMA
+ * memory needs no more (on x86 it is a plain store, as a C {@code volatile} store is). {@code
+ * Acquire} loads keep every later access after them: reading a completion's phase bit before its
+ * body. {@code Opaque} accesses are never elided, merged or reordered with other accesses to the
+ * same register, and order nothing else: C {@code volatile}. The defaults of the sixteen methods
+ * fall back to the volatile ones, which is always correct; implementations over real memory use the
+ * cheaper instructions.
  *
  * <pre>{@code
  * Mmio bar0 = device.bar(0);
@@ -53,6 +63,84 @@ public interface Mmio {
 
   /** Stores {@code value} to the 64-bit register at {@code offset} with volatile semantics. */
   void putLongVolatile(long offset, long value);
+
+  /** Loads the 32-bit register at {@code offset}; no later access moves before it. */
+  default int getIntAcquire(long offset) {
+    return getIntVolatile(offset);
+  }
+
+  /** Stores to the 32-bit register at {@code offset}; no earlier access moves after it. */
+  default void putIntRelease(long offset, int value) {
+    putIntVolatile(offset, value);
+  }
+
+  /** Loads the 64-bit register at {@code offset}; no later access moves before it. */
+  default long getLongAcquire(long offset) {
+    return getLongVolatile(offset);
+  }
+
+  /** Stores to the 64-bit register at {@code offset}; no earlier access moves after it. */
+  default void putLongRelease(long offset, long value) {
+    putLongVolatile(offset, value);
+  }
+
+  /** Loads the 32-bit register at {@code offset}, never elided; orders nothing else. */
+  default int getIntOpaque(long offset) {
+    return getIntVolatile(offset);
+  }
+
+  /** Stores to the 32-bit register at {@code offset}, never elided; orders nothing else. */
+  default void putIntOpaque(long offset, int value) {
+    putIntVolatile(offset, value);
+  }
+
+  /** Loads the 64-bit register at {@code offset}, never elided; orders nothing else. */
+  default long getLongOpaque(long offset) {
+    return getLongVolatile(offset);
+  }
+
+  /** Stores to the 64-bit register at {@code offset}, never elided; orders nothing else. */
+  default void putLongOpaque(long offset, long value) {
+    putLongVolatile(offset, value);
+  }
+
+  /**
+   * Loads {@code register} with volatile semantics, at its width (32 or 64 bits), as an unsigned
+   * value.
+   *
+   * @throws IllegalArgumentException for a register narrower than 32 bits: BARs are accessed 32 or
+   *     64 bits wide
+   */
+  default long read(Register register) {
+    return switch (register.width()) {
+      case 4 -> Integer.toUnsignedLong(getIntVolatile(register.offset()));
+      case 8 -> getLongVolatile(register.offset());
+      default -> throw narrow(register);
+    };
+  }
+
+  /**
+   * Stores {@code value} to {@code register} with volatile semantics, at its width.
+   *
+   * @throws IllegalArgumentException for a register narrower than 32 bits, or a value wider than
+   *     the register
+   */
+  default void write(Register register, long value) {
+    if ((value & ~register.mask()) != 0) {
+      throw new IllegalArgumentException(
+          "0x" + Long.toHexString(value) + " does not fit in " + register);
+    }
+    switch (register.width()) {
+      case 4 -> putIntVolatile(register.offset(), (int) value);
+      case 8 -> putLongVolatile(register.offset(), value);
+      default -> throw narrow(register);
+    }
+  }
+
+  private static IllegalArgumentException narrow(Register register) {
+    return new IllegalArgumentException(
+        register + " is narrower than 32 bits; memory BARs are accessed 32 or 64 bits wide");
+  }
 
   /**
    * Checks an access of {@code width} bytes at {@code offset} against a window of {@code size}

@@ -74,6 +74,86 @@ final class SegmentMmio implements Mmio {
   }
 
   @Override
+  public int getIntAcquire(long offset) {
+    Mmio.checkAccess(name, size, offset, Integer.BYTES);
+    try {
+      return (int) INT.getAcquire(segment, offset);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public int getIntOpaque(long offset) {
+    Mmio.checkAccess(name, size, offset, Integer.BYTES);
+    try {
+      return (int) INT.getOpaque(segment, offset);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public void putIntRelease(long offset, int value) {
+    Mmio.checkAccess(name, size, offset, Integer.BYTES);
+    try {
+      INT.setRelease(segment, offset, value);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public void putIntOpaque(long offset, int value) {
+    Mmio.checkAccess(name, size, offset, Integer.BYTES);
+    try {
+      INT.setOpaque(segment, offset, value);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public long getLongAcquire(long offset) {
+    Mmio.checkAccess(name, size, offset, Long.BYTES);
+    try {
+      return (long) LONG.getAcquire(segment, offset);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public long getLongOpaque(long offset) {
+    Mmio.checkAccess(name, size, offset, Long.BYTES);
+    try {
+      return (long) LONG.getOpaque(segment, offset);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public void putLongRelease(long offset, long value) {
+    Mmio.checkAccess(name, size, offset, Long.BYTES);
+    try {
+      LONG.setRelease(segment, offset, value);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
+  public void putLongOpaque(long offset, long value) {
+    Mmio.checkAccess(name, size, offset, Long.BYTES);
+    try {
+      LONG.setOpaque(segment, offset, value);
+    } catch (IllegalStateException e) {
+      throw closed(e);
+    }
+  }
+
+  @Override
   public String toString() {
     return "Mmio[" + name + ", 0x" + Long.toHexString(size) + " bytes]";
   }

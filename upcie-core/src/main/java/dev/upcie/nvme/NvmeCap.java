@@ -1,6 +1,5 @@
 package dev.upcie.nvme;
 
-import dev.upcie.support.Bits;
 import java.time.Duration;
 
 /**
@@ -12,22 +11,22 @@ public record NvmeCap(long value) {
 
   /** MQES: maximum queue entries supported, 0-based (so the largest queue has {@code mqes()+1}). */
   public int mqes() {
-    return (int) Bits.get(value, 0, 16);
+    return (int) NvmeRegisters.CAP_MQES.get(value);
   }
 
   /** CQR: true if I/O queues must be physically contiguous. */
   public boolean cqr() {
-    return Bits.test(value, 16);
+    return NvmeRegisters.CAP_CQR.isSet(value);
   }
 
   /** AMS: arbitration mechanisms supported beyond round robin (bit 0 WRR, bit 1 vendor). */
   public int ams() {
-    return (int) Bits.get(value, 17, 2);
+    return (int) NvmeRegisters.CAP_AMS.get(value);
   }
 
   /** TO: worst-case time to become ready, in 500 ms units. */
   public int to() {
-    return (int) Bits.get(value, 24, 8);
+    return (int) NvmeRegisters.CAP_TO.get(value);
   }
 
   /** {@link #to()} as a duration: how long to wait for CSTS.RDY to follow CC.EN. */
@@ -37,7 +36,7 @@ public record NvmeCap(long value) {
 
   /** DSTRD: doorbell stride exponent; doorbells are {@code 4 << dstrd} bytes apart. */
   public int dstrd() {
-    return (int) Bits.get(value, 32, 4);
+    return (int) NvmeRegisters.CAP_DSTRD.get(value);
   }
 
   /** The distance between doorbell registers, in bytes. */
@@ -47,22 +46,22 @@ public record NvmeCap(long value) {
 
   /** NSSRS: true if NVM subsystem reset is supported. */
   public boolean nssrs() {
-    return Bits.test(value, 36);
+    return NvmeRegisters.CAP_NSSRS.isSet(value);
   }
 
   /** CSS: command sets supported (bit 0 NVM, bit 6 I/O command sets, bit 7 admin only). */
   public int css() {
-    return (int) Bits.get(value, 37, 8);
+    return (int) NvmeRegisters.CAP_CSS.get(value);
   }
 
   /** MPSMIN: minimum memory page size is {@code 2^(12 + mpsmin)} bytes. */
   public int mpsmin() {
-    return (int) Bits.get(value, 48, 4);
+    return (int) NvmeRegisters.CAP_MPSMIN.get(value);
   }
 
   /** MPSMAX: maximum memory page size is {@code 2^(12 + mpsmax)} bytes. */
   public int mpsmax() {
-    return (int) Bits.get(value, 52, 4);
+    return (int) NvmeRegisters.CAP_MPSMAX.get(value);
   }
 
   /** The smallest memory page size the controller supports, in bytes. */
@@ -77,11 +76,11 @@ public record NvmeCap(long value) {
 
   /** PMRS: persistent memory region supported. */
   public boolean pmrs() {
-    return Bits.test(value, 56);
+    return NvmeRegisters.CAP_PMRS.isSet(value);
   }
 
   /** CMBS: controller memory buffer supported. */
   public boolean cmbs() {
-    return Bits.test(value, 57);
+    return NvmeRegisters.CAP_CMBS.isSet(value);
   }
 }

@@ -1,7 +1,5 @@
 package dev.upcie.nvme;
 
-import dev.upcie.support.Bits;
-
 /**
  * The Controller Status register (CSTS, offset 0x1c), decoded.
  *
@@ -14,27 +12,27 @@ public record NvmeCsts(int value) {
 
   /** RDY: the controller is ready to process commands. */
   public boolean rdy() {
-    return Bits.test(value, 0);
+    return NvmeRegisters.CSTS_RDY.isSet(value);
   }
 
   /** CFS: controller fatal status. */
   public boolean cfs() {
-    return Bits.test(value, 1);
+    return NvmeRegisters.CSTS_CFS.isSet(value);
   }
 
   /** SHST: shutdown status (0 normal operation, 1 in progress, 2 complete). */
   public int shst() {
-    return (int) Bits.get(value, 2, 2);
+    return (int) NvmeRegisters.CSTS_SHST.get(value);
   }
 
   /** NSSRO: an NVM subsystem reset occurred. */
   public boolean nssro() {
-    return Bits.test(value, 4);
+    return NvmeRegisters.CSTS_NSSRO.isSet(value);
   }
 
   /** PP: processing paused. */
   public boolean pp() {
-    return Bits.test(value, 5);
+    return NvmeRegisters.CSTS_PP.isSet(value);
   }
 
   /** True if the read returned {@code 0xffffffff}: no device answered. */

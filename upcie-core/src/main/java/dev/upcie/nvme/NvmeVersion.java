@@ -1,7 +1,5 @@
 package dev.upcie.nvme;
 
-import dev.upcie.support.Bits;
-
 /**
  * The Version register (VS, offset 0x08), decoded: {@code 0x00010400} is NVMe 1.4.0.
  *
@@ -11,17 +9,17 @@ public record NvmeVersion(int value) {
 
   /** MJR: the major version. */
   public int major() {
-    return (int) Bits.get(Integer.toUnsignedLong(value), 16, 16);
+    return (int) NvmeRegisters.VS_MJR.get(Integer.toUnsignedLong(value));
   }
 
   /** MNR: the minor version. */
   public int minor() {
-    return (int) Bits.get(value, 8, 8);
+    return (int) NvmeRegisters.VS_MNR.get(value);
   }
 
   /** TER: the tertiary version. */
   public int tertiary() {
-    return (int) Bits.get(value, 0, 8);
+    return (int) NvmeRegisters.VS_TER.get(value);
   }
 
   /** {@code 1.4.0}. */

@@ -1,6 +1,6 @@
 package dev.upcie.pci;
 
-import dev.upcie.sys.Errno;
+import dev.upcie.errno.Errno;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.sysfs.SysfsException;
 import java.util.ArrayList;
@@ -152,7 +152,26 @@ public final class PciBus {
             + candidates
             + "); bind the one meant for this use to "
             + driver
-            + " first");
+            + " first, as root: "
+            + bindCommands(first, driver));
+  }
+
+  /** The shell commands that move {@code function} to {@code driver}, the binder's way. */
+  private String bindCommands(PciFunction function, String driver) {
+    String dir = sysfs.resolve(dir(function.address())).toString();
+    String address = function.address().toString();
+    return "echo "
+        + driver
+        + " > "
+        + dir
+        + "/driver_override"
+        + (function.driver().isPresent()
+            ? " && echo " + address + " > " + dir + "/driver/unbind"
+            : "")
+        + " && echo "
+        + address
+        + " > "
+        + sysfs.resolve("bus/pci/drivers_probe");
   }
 
   /** The names of the PCI drivers the kernel has loaded, sorted. */

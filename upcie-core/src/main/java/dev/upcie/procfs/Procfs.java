@@ -95,6 +95,20 @@ public final class Procfs {
     throw new UpcieException("no \"Max locked memory\" line in " + tree.resolve("self/limits"));
   }
 
+  /**
+   * The memory this process has locked, {@code VmLck} in {@code self/status}, in bytes: what counts
+   * against the locked-memory limit, including the pages VFIO pins for DMA.
+   */
+  public long lockedMemory() {
+    for (String line : tree.read("self/status").lines().toList()) {
+      if (line.startsWith("VmLck:")) {
+        String[] words = line.substring("VmLck:".length()).trim().split("\\s+");
+        return Long.parseLong(words[0]) << 10;
+      }
+    }
+    throw new UpcieException("no \"VmLck\" line in " + tree.resolve("self/status"));
+  }
+
   /** Asks the kernel to compact memory, which helps it find free hugepages. Needs root. */
   public void compactMemory() {
     tree.write("sys/vm/compact_memory", "1");

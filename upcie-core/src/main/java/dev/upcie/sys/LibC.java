@@ -150,6 +150,33 @@ final class LibC {
   static final MethodHandle FSTATFS =
       downcall("fstatfs", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), CAPTURE_ERRNO);
 
+  /** {@code int eventfd(unsigned int initval, int flags)}. */
+  static final MethodHandle EVENTFD =
+      downcall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+
+  /**
+   * {@code int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t
+   * *sigmask)}.
+   */
+  static final MethodHandle PPOLL =
+      downcall(
+          "ppoll",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
+          CAPTURE_ERRNO);
+
+  /**
+   * {@code long syscall(long number, ...)} with six integer arguments: for calls glibc has no
+   * wrapper for ({@code mbind}).
+   */
+  static final MethodHandle SYSCALL6 =
+      downcall(
+          "syscall",
+          FunctionDescriptor.of(
+              JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+              JAVA_LONG),
+          CAPTURE_ERRNO,
+          Linker.Option.firstVariadicArg(1));
+
   /** {@code uid_t geteuid(void)}: cannot fail. */
   static final MethodHandle GETEUID = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
 

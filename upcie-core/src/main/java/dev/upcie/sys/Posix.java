@@ -45,6 +45,21 @@ public final class Posix {
   /** {@code madvise}: fault every page in, writable, now (Linux 5.14+). */
   public static final int MADV_POPULATE_WRITE = 23;
 
+  /** {@code eventfd}: close the descriptor on {@code exec}. */
+  public static final int EFD_CLOEXEC = O_CLOEXEC;
+
+  /** {@code eventfd}: reads return {@code EAGAIN} instead of blocking. */
+  public static final int EFD_NONBLOCK = O_NONBLOCK;
+
+  /** {@code poll}: there is data to read. */
+  public static final short POLLIN = 0x1;
+
+  /** {@code mbind}: allocate only from the given nodes. */
+  public static final int MPOL_BIND = 2;
+
+  /** {@code mbind}: fail if pages already present do not follow the policy. */
+  public static final int MPOL_MF_STRICT = 1;
+
   /** {@code mmap}: pages may be read. */
   public static final int PROT_READ = 1;
 

@@ -1,7 +1,10 @@
 package dev.upcie.sys;
 
+import dev.upcie.errno.Errno;
+import dev.upcie.errno.ErrnoException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
@@ -215,6 +218,135 @@ public final class Syscalls {
     } finally {
       fd.release();
     }
+  }
+
+  /**
+   * Creates an eventfd ({@code eventfd(0, EFD_CLOEXEC | flags)}): the descriptor a kernel driver
+   * signals, here VFIO for each interrupt vector.
+   *
+   * @param flags such as {@link Posix#EFD_NONBLOCK}
+   */
+  public static NativeFd eventfd(int flags) {
+    try {
+      int fd = (int) LibC.EVENTFD.invokeExact(LibC.capture(), 0, flags | Posix.EFD_CLOEXEC);
+      if (fd < 0) {
+        throw new ErrnoException("eventfd", "a new eventfd", Errno.of(LibC.errno()));
+      }
+      return new NativeFd(fd, "eventfd");
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  /** The size of the {@code struct pollfd} {@link #pollReadable} fills in. */
+  public static final long POLLFD_BYTES = 8;
+
+  /** The size of the {@code struct timespec} {@link #pollReadable} fills in. */
+  public static final long TIMESPEC_BYTES = 16;
+
+  /**
+   * Waits up to {@code timeoutNanos} for {@code fd} to become readable ({@code ppoll} with {@code
+   * POLLIN}), retrying on signals with the time left. Allocates nothing: the caller provides the
+   * call's structures, {@link #POLLFD_BYTES} and {@link #TIMESPEC_BYTES} bytes, reusable.
+   *
+   * @return true if readable, false if the time ran out
+   */
+  public static boolean pollReadable(
+      NativeFd fd, MemorySegment pollfd, MemorySegment timespec, long timeoutNanos) {
+    long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
+    int f = fd.acquire();
+    try {
+      while (true) {
+        long left = Math.max(0, deadline - System.nanoTime());
+        pollfd.set(ValueLayout.JAVA_INT, 0, f);
+        pollfd.set(ValueLayout.JAVA_SHORT, 4, Posix.POLLIN);
+        pollfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+        timespec.set(ValueLayout.JAVA_LONG, 0, left / 1_000_000_000L);
+        timespec.set(ValueLayout.JAVA_LONG, 8, left % 1_000_000_000L);
+        int r =
+            (int) LibC.PPOLL.invokeExact(LibC.capture(), pollfd, 1L, timespec, MemorySegment.NULL);
+        if (r > 0) {
+          return true;
+        }
+        if (r == 0) {
+          return false;
+        }
+        retryOrThrow("ppoll", fd.path());
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
+    }
+  }
+
+  /**
+   * Reads up to {@code dst.byteSize()} bytes from a non-blocking descriptor.
+   *
+   * @return the count read, or -1 if nothing was there ({@code EAGAIN})
+   */
+  public static long tryRead(NativeFd fd, MemorySegment dst) {
+    int f = fd.acquire();
+    try {
+      while (true) {
+        long n = (long) LibC.READ.invokeExact(LibC.capture(), f, dst, dst.byteSize());
+        if (n >= 0) {
+          return n;
+        }
+        if (LibC.errno() == Errno.EAGAIN.number()) {
+          return -1;
+        }
+        retryOrThrow("read", fd.path());
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    } finally {
+      fd.release();
+    }
+  }
+
+  /**
+   * Binds the memory of {@code segment} to NUMA node {@code node} ({@code mbind(MPOL_BIND)}): pages
+   * faulted in afterwards come from that node or not at all.
+   *
+   * @throws ErrnoException {@code EINVAL} for a node the machine lacks
+   */
+  public static void bindToNode(MemorySegment segment, int node, String description) {
+    if (node < 0 || node >= 1024) {
+      throw new IllegalArgumentException("NUMA node out of range: " + node);
+    }
+    long number = mbindNumber();
+    try (Arena arena = Arena.ofConfined()) {
+      // A bit mask of nodes, in longs; maxnode counts one more bit than the mask holds.
+      MemorySegment mask = arena.allocate(ValueLayout.JAVA_LONG, 16);
+      mask.setAtIndex(ValueLayout.JAVA_LONG, node / 64, 1L << (node % 64));
+      long r =
+          (long)
+              LibC.SYSCALL6.invokeExact(
+                  LibC.capture(),
+                  number,
+                  segment.address(),
+                  segment.byteSize(),
+                  (long) Posix.MPOL_BIND,
+                  mask.address(),
+                  16L * 64 + 1,
+                  (long) Posix.MPOL_MF_STRICT);
+      if (r != 0) {
+        throw new ErrnoException("mbind node " + node, description, Errno.of(LibC.errno()));
+      }
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
+  }
+
+  private static long mbindNumber() {
+    return switch (System.getProperty("os.arch")) {
+      case "amd64", "x86_64" -> 237;
+      case "aarch64" -> 235;
+      default ->
+          throw new UnsupportedOperationException(
+              "mbind: no system call number for " + System.getProperty("os.arch"));
+    };
   }
 
   /** The effective user id; 0 is root. */

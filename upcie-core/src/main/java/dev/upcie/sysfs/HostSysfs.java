@@ -1,7 +1,7 @@
 package dev.upcie.sysfs;
 
-import dev.upcie.sys.Errno;
-import dev.upcie.sys.ErrnoException;
+import dev.upcie.errno.Errno;
+import dev.upcie.errno.ErrnoException;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
 import dev.upcie.sys.Syscalls;

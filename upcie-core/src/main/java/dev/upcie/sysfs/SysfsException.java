@@ -1,8 +1,8 @@
 package dev.upcie.sysfs;
 
+import dev.upcie.errno.CarriesErrno;
+import dev.upcie.errno.Errno;
 import dev.upcie.support.UpcieException;
-import dev.upcie.sys.CarriesErrno;
-import dev.upcie.sys.Errno;
 import java.nio.file.Path;
 
 /**

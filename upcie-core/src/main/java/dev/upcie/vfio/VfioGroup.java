@@ -1,45 +1,53 @@
 package dev.upcie.vfio;
 
+import dev.upcie.errno.Errno;
+import dev.upcie.errno.ErrnoException;
 import dev.upcie.pci.PciAddress;
-import dev.upcie.sys.Errno;
-import dev.upcie.sys.ErrnoException;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
-import dev.upcie.sys.Syscalls;
+import dev.upcie.sys.SystemCalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A VFIO group ({@code /dev/vfio/N}): the unit of isolation the IOMMU gives, attached to a
- * container, from which device descriptors are obtained.
+ * A VFIO group ({@code /dev/vfio/N}): the unit of isolation the IOMMU gives, attached to the
+ * process's {@link VfioContainer}, from which device descriptors are obtained.
+ *
+ * <p>A group can be open once in a system; in this process it is shared by every device of the
+ * group and reference-counted: the last device to close it detaches it from the container.
  */
-public final class VfioGroup implements AutoCloseable {
+final class VfioGroup {
+  private final VfioContainer container;
+  private final SystemCalls calls;
   private final int number;
   private final NativeFd fd;
+  private int references;
 
-  private VfioGroup(int number, NativeFd fd) {
+  private VfioGroup(VfioContainer container, SystemCalls calls, int number, NativeFd fd) {
+    this.container = container;
+    this.calls = calls;
     this.number = number;
     this.fd = fd;
   }
 
   /**
-   * Opens group {@code number}, checks that it is viable, and attaches it to {@code container}.
+   * Opens group {@code number} at {@code path}, checks that it is viable, and attaches it to {@code
+   * container}, setting the container's IOMMU model if it is the first group.
    *
    * @throws VfioException if the group node is absent, busy, not viable or not permitted
    */
-  public static VfioGroup open(int number, VfioContainer container) {
-    String path = "/dev/vfio/" + number;
+  static VfioGroup open(VfioContainer container, SystemCalls calls, int number, String path) {
     NativeFd fd;
     try {
-      fd = Syscalls.open(path, Posix.O_RDWR);
+      fd = calls.open(path, Posix.O_RDWR);
     } catch (ErrnoException e) {
       throw new VfioException(openFailure(number, path, e), e);
     }
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment status = arena.allocate(VfioAbi.GROUP_STATUS);
       VfioAbi.GROUP_STATUS_ARGSZ.set(status, 0L, (int) VfioAbi.GROUP_STATUS.byteSize());
-      Syscalls.ioctl(fd, VfioAbi.GROUP_GET_STATUS, status);
+      calls.ioctl(fd, VfioAbi.GROUP_GET_STATUS, status);
       int flags = (int) VfioAbi.GROUP_STATUS_FLAGS.get(status, 0L);
       if ((flags & VfioAbi.GROUP_FLAGS_VIABLE) == 0) {
         throw new VfioException(
@@ -52,13 +60,13 @@ public final class VfioGroup implements AutoCloseable {
       // The kernel reads the container's descriptor through a pointer to an int.
       int containerFd = container.fd().acquire();
       try {
-        Syscalls.ioctl(
+        calls.ioctl(
             fd, VfioAbi.GROUP_SET_CONTAINER, arena.allocateFrom(ValueLayout.JAVA_INT, containerFd));
       } finally {
         container.fd().release();
       }
       container.ensureIommuSet();
-      return new VfioGroup(number, fd);
+      return new VfioGroup(container, calls, number, fd);
     } catch (ErrnoException e) {
       fd.close();
       throw new VfioException("cannot set up IOMMU group " + number + ": " + e.getMessage(), e);
@@ -69,8 +77,25 @@ public final class VfioGroup implements AutoCloseable {
   }
 
   /** The group number, as in {@code /dev/vfio/N}. */
-  public int number() {
+  int number() {
     return number;
+  }
+
+  synchronized void retain() {
+    references++;
+  }
+
+  /**
+   * Drops a device's reference; the last closes the group, which detaches it from the container.
+   */
+  void release() {
+    synchronized (this) {
+      if (--references > 0) {
+        return;
+      }
+      fd.close();
+    }
+    container.groupClosed(this);
   }
 
   /**
@@ -78,11 +103,12 @@ public final class VfioGroup implements AutoCloseable {
    *
    * @throws VfioException if the kernel refuses
    */
-  public VfioDevice openDevice(PciAddress address) {
+  VfioDevice openDevice(PciAddress address) {
     try (Arena arena = Arena.ofConfined()) {
       int deviceFd =
-          Syscalls.ioctl(fd, VfioAbi.GROUP_GET_DEVICE_FD, arena.allocateFrom(address.toString()));
-      return new VfioDevice(address, Syscalls.adopt(deviceFd, "vfio device " + address));
+          calls.ioctl(fd, VfioAbi.GROUP_GET_DEVICE_FD, arena.allocateFrom(address.toString()));
+      return new VfioDevice(
+          address, calls, dev.upcie.sys.Syscalls.adopt(deviceFd, "vfio device " + address));
     } catch (ErrnoException e) {
       throw new VfioException(
           "cannot get a VFIO descriptor for "
@@ -94,12 +120,6 @@ public final class VfioGroup implements AutoCloseable {
               + (e.is(Errno.EBUSY) ? "; another process has the device open" : ""),
           e);
     }
-  }
-
-  /** Detaches from the container and closes the group. */
-  @Override
-  public void close() {
-    fd.close();
   }
 
   private static String openFailure(int number, String path, ErrnoException e) {
@@ -114,8 +134,10 @@ public final class VfioGroup implements AutoCloseable {
           + number
           + " ("
           + path
-          + ") is already open, by another process or another handle in this one: a group has one"
-          + " owner at a time";
+          + ") is in use by another process: a group has one owner at a time; find it with"
+          + " `fuser -v "
+          + path
+          + "`";
     }
     if (e.is(Errno.EACCES) || e.is(Errno.EPERM)) {
       return "cannot open " + path + ": " + e.errno() + "; run as root or chown " + path;

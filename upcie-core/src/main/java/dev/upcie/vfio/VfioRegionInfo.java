@@ -8,7 +8,7 @@ package dev.upcie.vfio;
  * @param size the region's size in bytes, 0 if the region is not implemented
  * @param offset where the region starts in the device file, for {@code pread} and {@code mmap}
  */
-public record VfioRegionInfo(int index, int flags, long size, long offset) {
+record VfioRegionInfo(int index, int flags, long size, long offset) {
 
   /** True if the region can be read with {@code pread}. */
   public boolean readable() {

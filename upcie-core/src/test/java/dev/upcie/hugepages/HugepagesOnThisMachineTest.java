@@ -43,7 +43,8 @@ public class HugepagesOnThisMachineTest {
       real.remember(TWO_MB);
       long before = hugepages.pool(TWO_MB).total();
 
-      Reservation grow = hugepages.apply(hugepages.planTotal(TWO_MB, before + 8));
+      Reservation grow =
+          hugepages.reservations().apply(hugepages.reservations().planTotal(TWO_MB, before + 8));
 
       Reservation.Outcome outcome = grow.outcomes().get(0);
       assertThat(outcome.before()).isEqualTo(before);
@@ -56,7 +57,8 @@ public class HugepagesOnThisMachineTest {
           .as("meminfo shows the default (2M) pool")
           .isEqualTo(before + 8);
 
-      Reservation release = hugepages.apply(hugepages.planTotal(TWO_MB, before));
+      Reservation release =
+          hugepages.reservations().apply(hugepages.reservations().planTotal(TWO_MB, before));
       assertThat(release.isComplete()).isTrue();
     }
   }
@@ -69,7 +71,10 @@ public class HugepagesOnThisMachineTest {
       real.remember(oneGb);
       long before = real.hugepages().pool(oneGb).total();
 
-      Reservation r = real.hugepages().apply(real.hugepages().planTotal(oneGb, before + 1));
+      Reservation r =
+          real.hugepages()
+              .reservations()
+              .apply(real.hugepages().reservations().planTotal(oneGb, before + 1));
 
       // The machine-wide figure against the per-node files, read without the code under test.
       long perNode = 0;
@@ -94,17 +99,17 @@ public class HugepagesOnThisMachineTest {
       Path realDir = Files.createDirectories(dir.resolve("real"));
       Path link = Files.createSymbolicLink(dir.resolve("link"), realDir);
 
-      HugetlbfsMount mount = hugepages.mount(link.resolve("h"), TWO_MB);
+      HugetlbfsMount mount = hugepages.hugetlbfs().mount(link.resolve("h"), TWO_MB);
       try {
         assertThat(mount.mountPoint()).isEqualTo(realDir.toRealPath().resolve("h"));
-        assertThat(hugepages.mount(link.resolve("h"), TWO_MB))
+        assertThat(hugepages.hugetlbfs().mount(link.resolve("h"), TWO_MB))
             .as("not mounted twice")
             .isEqualTo(mount);
-        assertThat(hugepages.mounts().stream().filter(m -> m.equals(mount))).hasSize(1);
+        assertThat(hugepages.hugetlbfs().list().stream().filter(m -> m.equals(mount))).hasSize(1);
       } finally {
-        hugepages.unmount(link.resolve("h"));
+        hugepages.hugetlbfs().unmount(link.resolve("h"));
       }
-      assertThat(hugepages.mounts()).doesNotContain(mount);
+      assertThat(hugepages.hugetlbfs().list()).doesNotContain(mount);
     }
   }
 
@@ -114,24 +119,24 @@ public class HugepagesOnThisMachineTest {
       Hugepages hugepages = real.hugepages();
       Path target = dir.resolve("huge2M");
 
-      HugetlbfsMount mount = hugepages.mount(target, TWO_MB);
+      HugetlbfsMount mount = hugepages.hugetlbfs().mount(target, TWO_MB);
       try {
         assertThat(Files.isDirectory(target)).as("created").isTrue();
         assertThat(mount.pageSize()).isEqualTo(TWO_MB);
-        assertThat(hugepages.mounts()).contains(mount);
-        assertThat(hugepages.mount(target, TWO_MB))
+        assertThat(hugepages.hugetlbfs().list()).contains(mount);
+        assertThat(hugepages.hugetlbfs().mount(target, TWO_MB))
             .as("mounting again is nothing to do")
             .isEqualTo(mount);
         if (hugepages.sizes().contains(PageSize.parse("1G"))) {
-          assertThatThrownBy(() -> hugepages.mount(target, PageSize.parse("1G")))
+          assertThatThrownBy(() -> hugepages.hugetlbfs().mount(target, PageSize.parse("1G")))
               .isInstanceOf(UpcieException.class)
               .hasMessageContaining("is already a hugetlbfs mount with page size 2M, not 1G");
         }
       } finally {
-        hugepages.unmount(target);
+        hugepages.hugetlbfs().unmount(target);
       }
-      assertThat(hugepages.mounts()).doesNotContain(mount);
-      assertThatThrownBy(() -> hugepages.unmount(target))
+      assertThat(hugepages.hugetlbfs().list()).doesNotContain(mount);
+      assertThatThrownBy(() -> hugepages.hugetlbfs().unmount(target))
           .hasMessage("no hugetlbfs is mounted at " + target);
     }
   }

@@ -59,16 +59,16 @@ class HugepagesTest {
   void plansWriteThePerSizeFilesMachineWidePerNodeOrSplit() {
     PageSize twoMb = PageSize.parse("2M");
 
-    assertThat(hugepages.planTotal(twoMb, 2048))
+    assertThat(hugepages.reservations().planTotal(twoMb, 2048))
         .containsExactly(new PoolWrite(twoMb, OptionalInt.empty(), 2048));
-    assertThat(hugepages.planTotal(twoMb, 2048).get(0).path())
+    assertThat(hugepages.reservations().planTotal(twoMb, 2048).get(0).path())
         .isEqualTo("kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
-    assertThat(hugepages.planPerNode(twoMb, 100))
+    assertThat(hugepages.reservations().planPerNode(twoMb, 100))
         .extracting(PoolWrite::path)
         .containsExactly(
             "devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
             "devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages");
-    assertThat(hugepages.planSplit(twoMb, Map.of(1, 7L, 0, 3L)))
+    assertThat(hugepages.reservations().planSplit(twoMb, Map.of(1, 7L, 0, 3L)))
         .extracting(PoolWrite::toString)
         .containsExactly("3 x 2M on node 0", "7 x 2M on node 1");
   }
@@ -77,7 +77,7 @@ class HugepagesTest {
   void applyWritesAndReadsBack() throws Exception {
     PageSize oneGb = PageSize.parse("1G");
 
-    Reservation r = hugepages.apply(hugepages.planTotal(oneGb, 4));
+    Reservation r = hugepages.reservations().apply(hugepages.reservations().planTotal(oneGb, 4));
 
     assertThat(r.isComplete()).isTrue();
     assertThat(r.outcomes())
@@ -100,9 +100,9 @@ class HugepagesTest {
     assertThatThrownBy(() -> hugepages.pages(twoMb, Sizes.parse("3M")))
         .isInstanceOf(UpcieException.class)
         .hasMessage("3 MiB is not a whole number of 2M pages; ask for 2 MiB or 4 MiB");
-    assertThatThrownBy(() -> hugepages.planTotal(PageSize.parse("16M"), 1))
+    assertThatThrownBy(() -> hugepages.reservations().planTotal(PageSize.parse("16M"), 1))
         .hasMessage("this kernel has no 16M hugepages; its sizes are [2M, 1G]");
-    assertThatThrownBy(() -> hugepages.planSplit(twoMb, Map.of(3, 1L)))
+    assertThatThrownBy(() -> hugepages.reservations().planSplit(twoMb, Map.of(3, 1L)))
         .hasMessage("there is no NUMA node 3 with hugepages; nodes: [0, 1]");
     assertThatThrownBy(
             () -> new Hugepages(Sysfs.of(root.resolve("empty")), Procfs.of(tree.proc)).sizes())
@@ -116,7 +116,7 @@ class HugepagesTest {
             + "hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n"
             + "nodev /mnt/huge\\040one hugetlbfs rw,relatime 0 0\n");
 
-    assertThat(hugepages.mounts())
+    assertThat(hugepages.hugetlbfs().list())
         .containsExactly(
             new HugetlbfsMount(
                 Path.of("/dev/hugepages"),
@@ -124,8 +124,8 @@ class HugepagesTest {
                 List.of("rw", "relatime", "pagesize=2M")),
             new HugetlbfsMount(
                 Path.of("/mnt/huge one"), PageSize.parse("2M"), List.of("rw", "relatime")));
-    assertThat(hugepages.sizesWithoutMount()).containsExactly(PageSize.parse("1G"));
-    assertThat(hugepages.mountCommand(Path.of("/mnt/huge1G"), PageSize.parse("1G")))
+    assertThat(hugepages.hugetlbfs().sizesWithoutMount()).containsExactly(PageSize.parse("1G"));
+    assertThat(hugepages.hugetlbfs().mountCommand(Path.of("/mnt/huge1G"), PageSize.parse("1G")))
         .isEqualTo("mkdir -p /mnt/huge1G && mount -t hugetlbfs -o pagesize=1G nodev /mnt/huge1G");
   }
 
@@ -133,12 +133,17 @@ class HugepagesTest {
   void mountingOverAMountOfAnotherPageSizeIsRefused() {
     tree.mounts("hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n");
 
-    assertThatThrownBy(() -> hugepages.mount(Path.of("/dev/hugepages"), PageSize.parse("1G")))
+    assertThatThrownBy(
+            () -> hugepages.hugetlbfs().mount(Path.of("/dev/hugepages"), PageSize.parse("1G")))
         .isInstanceOf(UpcieException.class)
         .hasMessage(
             "/dev/hugepages is already a hugetlbfs mount with page size 2M, not 1G; unmount it"
                 + " (umount /dev/hugepages) or choose another directory");
-    assertThat(hugepages.mount(Path.of("/dev/hugepages"), PageSize.parse("2M")).mountPoint())
+    assertThat(
+            hugepages
+                .hugetlbfs()
+                .mount(Path.of("/dev/hugepages"), PageSize.parse("2M"))
+                .mountPoint())
         .as("the same size again is nothing to do")
         .isEqualTo(Path.of("/dev/hugepages"));
   }

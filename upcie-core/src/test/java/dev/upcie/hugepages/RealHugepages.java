@@ -54,7 +54,10 @@ public final class RealHugepages implements AutoCloseable {
     original.putIfAbsent(size, pool);
     long missing = pages - pool.available();
     if (missing > 0) {
-      Reservation r = hugepages.apply(hugepages.planTotal(size, pool.total() + missing));
+      Reservation r =
+          hugepages
+              .reservations()
+              .apply(hugepages.reservations().planTotal(size, pool.total() + missing));
       Assumptions.assumeTrue(
           r.isComplete(),
           "the kernel granted "
@@ -84,10 +87,12 @@ public final class RealHugepages implements AutoCloseable {
       try {
         Map<Integer, Long> perNode = new LinkedHashMap<>();
         pool.nodes().forEach(n -> perNode.put(n.node(), n.total()));
-        hugepages.apply(
-            perNode.isEmpty()
-                ? hugepages.planTotal(pool.size(), pool.total())
-                : hugepages.planSplit(pool.size(), perNode));
+        hugepages
+            .reservations()
+            .apply(
+                perNode.isEmpty()
+                    ? hugepages.reservations().planTotal(pool.size(), pool.total())
+                    : hugepages.reservations().planSplit(pool.size(), perNode));
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = new AssertionError("could not restore the hugepage pools", e);

@@ -144,7 +144,7 @@ public class HugepageRegionTest {
   void aHugetlbfsFileBacksARegionAndIsRemovedWithIt(@TempDir Path dir) {
     Hugepages hugepages = real.hugepages();
     Path mount = dir.resolve("mnt");
-    hugepages.mount(mount, TWO_MB);
+    hugepages.hugetlbfs().mount(mount, TWO_MB);
     try {
       Path file;
       try (HugepageRegion region = HugepageRegion.allocate(4 << 20, TWO_MB, mount)) {
@@ -158,7 +158,7 @@ public class HugepageRegionTest {
           .isInstanceOf(UpcieException.class)
           .hasMessage(dir + " is not on hugetlbfs; mount one with `upcie hugepages mount`");
     } finally {
-      hugepages.unmount(mount);
+      hugepages.hugetlbfs().unmount(mount);
     }
   }
 

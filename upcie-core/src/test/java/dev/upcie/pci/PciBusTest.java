@@ -77,7 +77,12 @@ class PciBusTest {
         .hasMessage(
             "no PCI function matching class 0x010802 is bound to uio_pci_generic (candidates:"
                 + " 0000:00:04.0 on nvme; 0000:00:05.0 on vfio-pci); bind the one meant for this"
-                + " use to uio_pci_generic first");
+                + " use to uio_pci_generic first, as root: echo uio_pci_generic > "
+                + dir.resolve("bus/pci/devices/0000:00:04.0/driver_override")
+                + " && echo 0000:00:04.0 > "
+                + dir.resolve("bus/pci/devices/0000:00:04.0/driver/unbind")
+                + " && echo 0000:00:04.0 > "
+                + dir.resolve("bus/pci/drivers_probe"));
     assertThatThrownBy(() -> bus.selectOne(PciSelector.any().withId(new PciId(8, 9)), "vfio-pci"))
         .isInstanceOf(PciException.class)
         .hasMessage(

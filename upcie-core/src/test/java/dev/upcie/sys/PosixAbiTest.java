@@ -1,5 +1,6 @@
 package dev.upcie.sys;
 
+import dev.upcie.errno.Errno;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * class NvmeRegistersTest {
  *   @Test
  *   void reportsNvme1x(@PciDevice(classCode = "010802") PciDeviceHandle nvme) {
- *     NvmeVersion vs = new NvmeVersion(nvme.bar(0).getIntVolatile(NvmeRegisters.VS));
+ *     NvmeVersion vs = new NvmeVersion(nvme.bar(0).getIntVolatile(NvmeRegisters.VS.offset()));
  *     assertThat(vs.major()).isEqualTo(1);
  *   }
  * }
@@ -26,21 +26,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Which device: the backend is the configuration parameter or system property {@value
  * PciDeviceExtension#BACKEND_PROPERTY}, else the environment variable {@code UPCIE_BACKEND}, else
- * {@code sim}:
+ * {@code sim}. The backends are those {@link dev.upcie.backend.DeviceBackends} finds:
  *
  * <ul>
- *   <li>{@code sim}: a function of the simulated QEMU q35 machine ({@link
- *       dev.upcie.sim.SimMachine#qemuQ35()}), fresh for every test;
- *   <li>{@code vfio}: the machine's own function, opened through VFIO; it must be bound to {@code
- *       vfio-pci}, and among several matches the one bound to {@code vfio-pci} is taken. {@value
- *       PciDeviceExtension#SYSFS_ROOT_PROPERTY} points at another sysfs tree;
- *   <li>{@code auto}: {@code vfio} if a matching function is bound to {@code vfio-pci}, else {@code
- *       sim}.
+ *   <li>{@code sim}: a function of the simulated QEMU q35 machine ({@code SimMachine.qemuQ35()}),
+ *       fresh for every test;
+ *   <li>{@code vfio}: the machine's own function, bound to {@code vfio-pci}, opened through VFIO;
+ *   <li>{@code uio}: the machine's own function, bound to {@code uio_pci_generic};
+ *   <li>{@code auto}: the first real backend that finds a matching function bound to its driver,
+ *       else {@code sim}.
  * </ul>
  *
- * <p>A parameter of type {@link dev.upcie.sim.SimPciDevice} or {@link dev.upcie.vfio.VfioPciDevice}
- * pins the test to that backend; the other backends fail it with a configuration error instead of
- * handing over the wrong kind of device.
+ * <p>{@value PciDeviceExtension#SYSFS_ROOT_PROPERTY} points the backends at another sysfs tree. The
+ * real backends never take a function bound to another driver (a disk the host uses): bind the one
+ * meant for the test first. A parameter declared with one backend's handle type fails with a
+ * precise message on a backend that opens another kind.
  */
 @Target({ElementType.PARAMETER, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)

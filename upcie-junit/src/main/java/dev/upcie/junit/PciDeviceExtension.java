@@ -1,21 +1,23 @@
 package dev.upcie.junit;
 
+import dev.upcie.backend.DeviceBackend;
+import dev.upcie.backend.DeviceBackends;
+import dev.upcie.host.Host;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciId;
 import dev.upcie.pci.PciSelector;
-import dev.upcie.sim.Backend;
-import dev.upcie.sim.SimMachine;
-import dev.upcie.sim.SimPciDevice;
+import dev.upcie.procfs.Procfs;
+import dev.upcie.support.InvalidInputException;
 import dev.upcie.support.UpcieException;
 import dev.upcie.sysfs.Sysfs;
-import dev.upcie.vfio.VfioPciDevice;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Executable;
 import java.lang.reflect.Parameter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Function;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ExtensionContext.Store;
@@ -24,9 +26,9 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * Resolves {@link PciDevice} parameters: picks the backend, selects the function, opens it, and
- * closes it when JUnit closes the store of the context that asked (after the test, for a test
- * method parameter).
+ * Resolves {@link PciDevice} parameters: picks the backend through {@link DeviceBackends}, selects
+ * the function, opens it, and closes it when JUnit closes the store of the context that asked
+ * (after the test, for a test method parameter).
  *
  * <p>Registered by the annotation itself; there is no need to name it in {@code @ExtendWith}.
  */
@@ -40,8 +42,8 @@ final class PciDeviceExtension implements ParameterResolver {
   /** Configuration parameter or system property naming the sysfs root for real backends. */
   static final String SYSFS_ROOT_PROPERTY = "upcie.sysfs.root";
 
+  private static final String DEFAULT_BACKEND = "sim";
   private static final Namespace NAMESPACE = Namespace.create(PciDeviceExtension.class);
-  private static final String MACHINE_KEY = "simulated machine";
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -52,39 +54,39 @@ final class PciDeviceExtension implements ParameterResolver {
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     String where = describe(parameter);
     Class<?> type = parameter.getParameter().getType();
-    boolean simAllowed = type.isAssignableFrom(SimPciDevice.class);
-    boolean vfioAllowed = type.isAssignableFrom(VfioPciDevice.class);
-    if (!simAllowed && !vfioAllowed) {
+    if (!type.isAssignableFrom(PciDeviceHandle.class)
+        && !PciDeviceHandle.class.isAssignableFrom(type)) {
       throw new ParameterResolutionException(
           where
               + " has type "
               + type.getName()
-              + "; declare it as PciDeviceHandle (or SimPciDevice / VfioPciDevice to pin the"
-              + " backend)");
+              + "; declare it as PciDeviceHandle (or the handle type of one backend, such as"
+              + " SimPciDevice)");
     }
     PciSelector selector = selector(parameter.findAnnotation(PciDevice.class).orElseThrow(), where);
-    Backend configured = backend(context);
-    Backend backend;
-    if (!vfioAllowed) {
-      backend = requireBackend(configured, Backend.SIM, type, where);
-    } else if (!simAllowed) {
-      backend = requireBackend(configured, Backend.VFIO, type, where);
-    } else {
-      backend = configured.resolve(selector, sysfs(context));
-    }
+    String backend = backend(context);
     PciDeviceHandle device;
     try {
-      device = backend.open(selector, sysfs(context), () -> machine(context));
+      device = DeviceBackends.choose(backend, selector, hosts(context)).open();
+    } catch (InvalidInputException e) {
+      throw new ParameterResolutionException(
+          where + ": " + backendSource(context) + e.getMessage(), e);
     } catch (UpcieException e) {
+      String attempt =
+          backend.strip().equalsIgnoreCase(DeviceBackends.AUTO)
+              ? ""
+              : "cannot open " + selector + " on the " + backend.strip() + " backend: ";
+      throw new ParameterResolutionException(where + ": " + attempt + e.getMessage(), e);
+    }
+    if (!type.isInstance(device)) {
+      device.close();
       throw new ParameterResolutionException(
           where
-              + ": cannot open "
-              + selector
-              + " on the "
-              + backend
-              + " backend: "
-              + e.getMessage(),
-          e);
+              + " wants a "
+              + type.getSimpleName()
+              + ", but the "
+              + device.backend()
+              + " backend opens devices of another kind; declare it as PciDeviceHandle");
     }
     context.getStore(NAMESPACE).put(parameter, new Opened(device));
     context.publishReportEntry(
@@ -92,25 +94,22 @@ final class PciDeviceExtension implements ParameterResolver {
     return device;
   }
 
-  /** A parameter whose type pins a backend works on that one and on auto, never the other. */
-  private static Backend requireBackend(
-      Backend configured, Backend pinned, Class<?> type, String where) {
-    if (configured != pinned && configured != Backend.AUTO) {
-      throw new ParameterResolutionException(
-          where
-              + " wants a "
-              + type.getSimpleName()
-              + ", which the "
-              + configured
-              + " backend cannot give");
-    }
-    return pinned;
+  /**
+   * The machine each backend looks at: the tree {@value #SYSFS_ROOT_PROPERTY} names, for every
+   * backend; else each backend's default, made once per context so that the parameters of one test
+   * share one simulated machine.
+   */
+  private static Function<DeviceBackend, Host> hosts(ExtensionContext context) {
+    Optional<Host> named = sysfsRoot(context).map(PciDeviceExtension::host);
+    Store store = context.getStore(NAMESPACE);
+    return backend ->
+        named.orElseGet(() ->
+            store.computeIfAbsent(
+                "host of " + backend.name(), k -> backend.defaultHost(), Host.class));
   }
 
-  private static SimMachine machine(ExtensionContext context) {
-    // One simulated machine per context, shared by all its @PciDevice parameters.
-    Store store = context.getStore(NAMESPACE);
-    return store.computeIfAbsent(MACHINE_KEY, k -> SimMachine.qemuQ35(), SimMachine.class);
+  private static Host host(Path sysfsRoot) {
+    return Host.of(Sysfs.of(sysfsRoot), Procfs.system(), Path.of("/dev"));
   }
 
   private static String describe(ParameterContext parameter) {
@@ -149,33 +148,34 @@ final class PciDeviceExtension implements ParameterResolver {
     }
   }
 
-  private static Backend backend(ExtensionContext context) {
-    try {
-      Optional<String> configured = context.getConfigurationParameter(BACKEND_PROPERTY);
-      if (configured.isPresent()) {
-        return Backend.parse(configured.get(), BACKEND_PROPERTY);
-      }
-      String env = System.getenv(BACKEND_ENV);
-      if (env != null && !env.isBlank()) {
-        return Backend.parse(env, BACKEND_ENV);
-      }
-      return Backend.SIM;
-    } catch (UpcieException e) {
-      throw new ParameterResolutionException(e.getMessage(), e);
+  /** The backend the run asks for: the property, else the environment variable, else sim. */
+  private static String backend(ExtensionContext context) {
+    Optional<String> configured = context.getConfigurationParameter(BACKEND_PROPERTY);
+    if (configured.isPresent()) {
+      return configured.get();
     }
+    String env = System.getenv(BACKEND_ENV);
+    return env != null && !env.isBlank() ? env : DEFAULT_BACKEND;
   }
 
-  private static Sysfs sysfs(ExtensionContext context) {
+  /** Where the backend's name came from, for a message about a name that is not a backend. */
+  private static String backendSource(ExtensionContext context) {
+    return context.getConfigurationParameter(BACKEND_PROPERTY).isPresent()
+        ? BACKEND_PROPERTY + ": "
+        : BACKEND_ENV + ": ";
+  }
+
+  private static Optional<Path> sysfsRoot(ExtensionContext context) {
     Optional<String> root = context.getConfigurationParameter(SYSFS_ROOT_PROPERTY);
     if (root.isEmpty()) {
-      return Sysfs.system();
+      return Optional.empty();
     }
     Path path = Path.of(root.get());
     if (!Files.isDirectory(path)) {
       throw new ParameterResolutionException(
           SYSFS_ROOT_PROPERTY + "=" + root.get() + " is not a directory");
     }
-    return Sysfs.of(path);
+    return Optional.of(path);
   }
 
   /** Closes the device when JUnit closes the store it was put in. */

@@ -14,4 +14,18 @@ public interface SimDevice {
 
   /** The memory BAR {@code index}, empty if the device does not implement it. */
   Optional<Mmio> bar(int index);
+
+  /** True if the device has a reset method ({@link #reset()} works); false unless overridden. */
+  default boolean resettable() {
+    return false;
+  }
+
+  /**
+   * Resets the device as its function-level reset does.
+   *
+   * @throws UnsupportedOperationException unless {@link #resettable()}
+   */
+  default void reset() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no reset");
+  }
 }

@@ -2,9 +2,11 @@ package dev.upcie.sim;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import dev.upcie.host.Host;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciCapability;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
@@ -38,14 +40,16 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class SimMachine {
+public final class SimMachine implements Host {
   private final SimSysfs sysfs;
   private final Procfs procfs;
+  private final Path dev;
   private final Map<PciAddress, SimDevice> devices;
 
-  private SimMachine(SimSysfs sysfs, Procfs procfs, Map<PciAddress, SimDevice> devices) {
+  private SimMachine(SimSysfs sysfs, Procfs procfs, Path dev, Map<PciAddress, SimDevice> devices) {
     this.sysfs = sysfs;
     this.procfs = procfs;
+    this.dev = dev;
     this.devices = Map.copyOf(devices);
   }
 
@@ -93,9 +97,23 @@ public final class SimMachine {
             q35("0000:00:05.0", SimNvmeController.VENDOR, SimNvmeController.DEVICE, 0x010802, 2, 5)
                 .driver("nvme")
                 .bar64(0, SimNvmeController.BAR0_SIZE)
+                .interruptPin(1)
+                .pciExpress()
+                // QEMU 7.2's nvme_init_pci: MSI-X (65 vectors, table at BAR0+0x2000, PBA at
+                // +0x3000), PM at 0x60 (no soft reset), a root-complex integrated endpoint's
+                // PCI Express capability at 0x80 with function-level reset.
+                .capability(0x40, PciCapability.MSIX, bytes(0x40, 0, 0, 0x20, 0, 0, 0, 0x30, 0, 0))
+                .capability(0x80, PciCapability.PCI_EXPRESS, nvmeExpressCapability())
+                .capability(0x60, PciCapability.POWER_MANAGEMENT, bytes(0x03, 0, 0x08, 0, 0, 0))
                 .build(),
             new SimNvmeController())
-        .function(q35("0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, 0x10, 6).bar(0, 1 << 20).build())
+        .function(
+            q35("0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, 0x10, 6)
+                .bar(0, 1 << 20)
+                .interruptPin(1)
+                // QEMU 7.2's edu: one MSI vector, 64-bit addresses, no per-vector masking.
+                .capability(0x40, PciCapability.MSI, bytes(0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+                .build())
         .function(q35("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 2, 7).build())
         .function(q35("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 2, 7).bar(5, 4 << 10).build())
         .function(q35("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, 2, 7).build())
@@ -106,6 +124,7 @@ public final class SimMachine {
   }
 
   /** The simulated sysfs, for {@link PciBus}, {@link dev.upcie.pci.PciDriverBinder} and tools. */
+  @Override
   public SimSysfs sysfs() {
     return sysfs;
   }
@@ -115,13 +134,29 @@ public final class SimMachine {
    * no mounts, an 8 MiB locked-memory limit, and a {@code sys/vm/compact_memory} that accepts
    * writes and does nothing.
    */
+  @Override
   public Procfs procfs() {
     return procfs;
   }
 
+  /**
+   * The simulated {@code /dev}: an empty directory on the machine's in-memory file system, so that
+   * no backend mistakes this machine's device nodes for the real machine's.
+   */
+  @Override
+  public Path dev() {
+    return dev;
+  }
+
   /** The PCI functions of this machine. */
+  @Override
   public PciBus bus() {
     return new PciBus(sysfs);
+  }
+
+  /** True if {@code address} has a device model behind it, so {@link #open} can open it. */
+  public boolean hasModel(PciAddress address) {
+    return devices.containsKey(address);
   }
 
   /**
@@ -139,7 +174,37 @@ public final class SimMachine {
               + "; functions with one: "
               + devices.keySet());
     }
-    return new SimPciDevice(function, model);
+    return new SimPciDevice(function, model, sysfs.readBytes(PciBus.dir(address) + "/config"));
+  }
+
+  @Override
+  public String toString() {
+    return "the simulated machine " + sysfs;
+  }
+
+  /**
+   * The bytes after the header of QEMU 7.2's NVMe PCI Express capability (0x82 to 0xbb), as a guest
+   * reads them: a version 2 root-complex integrated endpoint whose device capabilities have
+   * function-level reset.
+   */
+  private static byte[] nvmeExpressCapability() {
+    byte[] body = new byte[0xbc - 0x82];
+    body[0x82 - 0x82] = (byte) 0x92; // PCI Express capabilities: version 2, type 9
+    body[0x85 - 0x82] = (byte) 0x80; // device capabilities: role-based error reporting
+    body[0x87 - 0x82] = 0x10; // device capabilities: function-level reset
+    body[0x8c - 0x82] = 0x11; // link capabilities: 2.5 GT/s, x1
+    body[0x8d - 0x82] = 0x04;
+    body[0x92 - 0x82] = 0x11; // link status: 2.5 GT/s, x1
+    body[0xa6 - 0x82] = 0x30; // device capabilities 2
+    return body;
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] bytes = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bytes[i] = (byte) values[i];
+    }
+    return bytes;
   }
 
   private static SimFunction.Builder q35(
@@ -200,11 +265,16 @@ public final class SimMachine {
 
     /** The machine. */
     public SimMachine build() {
-      return new SimMachine(sysfs.build(), procfs(), devices);
+      FileSystem fs = Jimfs.newFileSystem(Configuration.unix());
+      try {
+        Files.createDirectories(fs.getPath("/dev"));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return new SimMachine(sysfs.build(), procfs(fs), fs.getPath("/dev"), devices);
     }
 
-    private Procfs procfs() {
-      FileSystem fs = Jimfs.newFileSystem(Configuration.unix());
+    private Procfs procfs(FileSystem fs) {
       Path proc = fs.getPath("/proc");
       try {
         Files.createDirectories(proc.resolve("self"));
@@ -218,6 +288,7 @@ public final class SimMachine {
         Files.writeString(
             proc.resolve("self/limits"),
             "Max locked memory         8388608              8388608              bytes\n");
+        Files.writeString(proc.resolve("self/status"), "VmLck:\t       0 kB\n");
         Files.writeString(proc.resolve("sys/vm/compact_memory"), "");
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -1,24 +1,33 @@
 package dev.upcie.sim;
 
+import dev.upcie.dma.DmaSpace;
+import dev.upcie.interrupt.Interrupts;
 import dev.upcie.mmio.Mmio;
+import dev.upcie.pci.ConfigSpace;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
+import dev.upcie.support.NotSupportedException;
 
 /**
  * A simulated function opened for a driver: the same handle a driver gets from VFIO, backed by a
  * {@link SimDevice} model.
  *
- * <p>Like the real handle, its BARs throw once it is closed.
+ * <p>It has the model's BARs, the configuration space the simulated sysfs shows (the command
+ * register writable), and the model's reset. The simulator does not model DMA or interrupts yet:
+ * {@link #dma()} and {@link #interrupts()} say so, and tests that need them run on the real
+ * backends. Like the real handle, everything throws once it is closed.
  */
 public final class SimPciDevice implements PciDeviceHandle {
   private final PciFunction function;
   private final SimDevice model;
+  private final SimConfigSpace config;
   private volatile boolean closed;
 
-  SimPciDevice(PciFunction function, SimDevice model) {
+  SimPciDevice(PciFunction function, SimDevice model, byte[] config) {
     this.function = function;
     this.model = model;
+    this.config = new SimConfigSpace("config space of " + function.address(), config, this);
   }
 
   @Override
@@ -28,7 +37,7 @@ public final class SimPciDevice implements PciDeviceHandle {
 
   @Override
   public String backend() {
-    return "sim";
+    return SimBackend.NAME;
   }
 
   /** The device model, for tests that look behind the registers or inject faults. */
@@ -38,9 +47,7 @@ public final class SimPciDevice implements PciDeviceHandle {
 
   @Override
   public Mmio bar(int index) {
-    if (closed) {
-      throw new IllegalStateException(function.address() + " is closed");
-    }
+    checkOpen();
     if (index < 0 || index > 5) {
       throw new IllegalArgumentException("BAR index must be 0 to 5: " + index);
     }
@@ -51,6 +58,51 @@ public final class SimPciDevice implements PciDeviceHandle {
                 new PciException(
                     "BAR" + index + " of " + function.address() + " is not implemented"));
     return new HandleMmio(bar);
+  }
+
+  @Override
+  public ConfigSpace config() {
+    checkOpen();
+    return config;
+  }
+
+  @Override
+  public DmaSpace dma() {
+    checkOpen();
+    throw new NotSupportedException(
+        "the simulator does not model DMA yet: "
+            + function.summary()
+            + " (sim) cannot reach host memory; run tests that need DMA on the vfio or uio"
+            + " backend");
+  }
+
+  @Override
+  public Interrupts interrupts() {
+    checkOpen();
+    throw new NotSupportedException(
+        "the simulator does not model interrupts yet: "
+            + function.summary()
+            + " (sim) raises none; run tests that need interrupts on the vfio or uio backend");
+  }
+
+  @Override
+  public boolean canReset() {
+    return model.resettable();
+  }
+
+  @Override
+  public void reset() {
+    checkOpen();
+    if (!model.resettable()) {
+      throw new NotSupportedException(function.summary() + " (sim) has no reset method");
+    }
+    model.reset();
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException(function.address() + " is closed");
+    }
   }
 
   @Override

@@ -1,9 +1,9 @@
 package dev.upcie.tools;
 
+import dev.upcie.errno.CarriesErrno;
+import dev.upcie.errno.Errno;
 import dev.upcie.pci.PciFunctionNotFoundException;
 import dev.upcie.support.InvalidInputException;
-import dev.upcie.sys.CarriesErrno;
-import dev.upcie.sys.Errno;
 
 /** The exit statuses of {@code upcie}, so scripts can tell failures apart. */
 public enum ExitCode {

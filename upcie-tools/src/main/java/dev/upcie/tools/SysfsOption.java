@@ -1,9 +1,12 @@
 package dev.upcie.tools;
 
+import dev.upcie.host.Host;
+import dev.upcie.procfs.Procfs;
 import dev.upcie.sim.SimMachine;
 import dev.upcie.sysfs.Sysfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,6 +45,23 @@ public final class SysfsOption {
       simulated = SimMachine.qemuQ35();
     }
     return simulated;
+  }
+
+  /**
+   * The machine the user named: the simulated one for {@value #SIMULATED}, a host whose sysfs is
+   * the named tree (and whose {@code /proc} and {@code /dev} are this machine's) for a directory;
+   * empty when the user named none.
+   *
+   * @throws UsageException if the named directory does not exist
+   */
+  public Optional<Host> host() {
+    if (root == null) {
+      return Optional.empty();
+    }
+    if (isSimulated()) {
+      return Optional.of(simulatedMachine());
+    }
+    return Optional.of(Host.of(sysfs(), Procfs.system(), Path.of("/dev")));
   }
 
   /**

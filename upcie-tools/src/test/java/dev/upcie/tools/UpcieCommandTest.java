@@ -115,9 +115,12 @@ class UpcieCommandTest {
     assertThat(r.exit()).isZero();
     assertThat(r.out())
         .contains("device  0000:00:05.0 1b36:0010 NVMe controller (sim)")
-        .contains("cap     0x004018200f0107ff  mqes=2047 cqr=1 ams=0 to=15 (7500 ms) dstrd=0")
-        .contains("vs      0x00010400          1.4.0")
-        .contains("csts    0x00000000          rdy=0 cfs=0");
+        .contains(
+            "cap     0x004018200f0107ff  mqes=2047 cqr=1 ams=0 to=15 dstrd=0 nssrs=0 css=0xc1"
+                + " mpsmin=0 mpsmax=4 pmrs=0 cmbs=0  (ready timeout 7500 ms)\n")
+        .contains("vs      0x00010400          ter=0 mnr=4 mjr=1  (1.4.0)\n")
+        .contains("intms   0x00000000\n")
+        .contains("csts    0x00000000          rdy=0 cfs=0 shst=0 nssro=0 pp=0\n");
   }
 
   @Test
@@ -125,7 +128,10 @@ class UpcieCommandTest {
     CommandResult r = upcie("nvme", "show-regs", "--json", "--sysfs-root", sysfs.toString());
 
     assertThat(r.exit()).isZero();
-    assertThat(r.err()).contains("no NVMe controller matching class 0x010802 is bound to vfio-pci");
+    assertThat(r.err())
+        .contains(
+            "no NVMe controller matching class 0x010802 is bound to uio_pci_generic or vfio-pci"
+                + " here; showing the simulated QEMU controller");
     JsonNode document = new ObjectMapper().readTree(r.out());
     assertThat(document.get("device").get("backend").asText()).isEqualTo("sim");
     assertThat(document.get("registers").get("cap").asLong()).isEqualTo(0x004018200f0107ffL);
@@ -144,7 +150,11 @@ class UpcieCommandTest {
 
     // The tree says vfio-pci, so auto takes the real path; this machine has no /dev/vfio.
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).startsWith("upcie: VFIO is not available: /dev/vfio/vfio does not exist");
+    assertThat(r.err())
+        .startsWith(
+            "upcie: cannot open class 0x010802 on the vfio backend, which auto chose because a"
+                + " matching function is bound to vfio-pci: VFIO is not available: /dev/vfio/vfio"
+                + " does not exist");
   }
 
   private static CommandResult upcie(String... args) {

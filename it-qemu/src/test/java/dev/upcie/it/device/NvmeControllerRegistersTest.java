@@ -31,7 +31,7 @@ public class NvmeControllerRegistersTest {
 
   @Test
   void versionIsNvme1OrLater(@PciDevice(classCode = "010802") PciDeviceHandle nvme) {
-    NvmeVersion vs = new NvmeVersion(nvme.bar(0).getIntVolatile(NvmeRegisters.VS));
+    NvmeVersion vs = new NvmeVersion(nvme.bar(0).getIntVolatile(NvmeRegisters.VS.offset()));
 
     assertThat(vs.major()).as("VS %s", vs).isGreaterThanOrEqualTo(1);
     assertThat(vs.value()).as("all ones means no device answered").isNotEqualTo(-1);
@@ -40,7 +40,7 @@ public class NvmeControllerRegistersTest {
   @Test
   void capabilitiesDescribeAUsableController(
       @PciDevice(classCode = "010802") PciDeviceHandle nvme) {
-    NvmeCap cap = new NvmeCap(nvme.bar(0).getLongVolatile(NvmeRegisters.CAP));
+    NvmeCap cap = new NvmeCap(nvme.bar(0).getLongVolatile(NvmeRegisters.CAP.offset()));
 
     assertThat(cap.mqes()).as("CAP.MQES").isPositive();
     assertThat(cap.to()).as("CAP.TO").isPositive();
@@ -52,17 +52,17 @@ public class NvmeControllerRegistersTest {
   @Test
   void bothHalvesOfCapReadAsTheWhole(@PciDevice(classCode = "010802") PciDeviceHandle nvme) {
     Mmio bar0 = nvme.bar(0);
-    long whole = bar0.getLongVolatile(NvmeRegisters.CAP);
+    long whole = bar0.getLongVolatile(NvmeRegisters.CAP.offset());
     long halves =
-        Integer.toUnsignedLong(bar0.getIntVolatile(NvmeRegisters.CAP))
-            | (long) bar0.getIntVolatile(NvmeRegisters.CAP + 4) << 32;
+        Integer.toUnsignedLong(bar0.getIntVolatile(NvmeRegisters.CAP.offset()))
+            | (long) bar0.getIntVolatile(NvmeRegisters.CAP.offset() + 4) << 32;
 
     assertThat(halves).isEqualTo(whole);
   }
 
   @Test
   void statusIsReadableAndNotFatal(@PciDevice(classCode = "010802") PciDeviceHandle nvme) {
-    NvmeCsts csts = new NvmeCsts(nvme.bar(0).getIntVolatile(NvmeRegisters.CSTS));
+    NvmeCsts csts = new NvmeCsts(nvme.bar(0).getIntVolatile(NvmeRegisters.CSTS.offset()));
 
     assertThat(csts.isAllOnes()).as("CSTS all ones: the device did not answer").isFalse();
     assertThat(csts.cfs()).as("CSTS.CFS").isFalse();
@@ -77,7 +77,7 @@ public class NvmeControllerRegistersTest {
     assertThatThrownBy(() -> bar0.getIntVolatile(bar0.size()))
         .isInstanceOf(IndexOutOfBoundsException.class)
         .hasMessageContaining("outside BAR0");
-    assertThatThrownBy(() -> bar0.getLongVolatile(NvmeRegisters.VS + 4))
+    assertThatThrownBy(() -> bar0.getLongVolatile(NvmeRegisters.VS.offset() + 4))
         .as("a misaligned 64-bit access")
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -88,7 +88,7 @@ public class NvmeControllerRegistersTest {
     Mmio bar0 = nvme.bar(0);
     nvme.close();
 
-    assertThatThrownBy(() -> bar0.getIntVolatile(NvmeRegisters.VS))
+    assertThatThrownBy(() -> bar0.getIntVolatile(NvmeRegisters.VS.offset()))
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> nvme.bar(0)).isInstanceOf(IllegalStateException.class);
   }

@@ -20,10 +20,12 @@ public class QemuNvmeConformanceTest {
   void resetStateRegistersAreQemus(@PciDevice(id = "1b36:0010") PciDeviceHandle qemuNvme) {
     Mmio bar0 = qemuNvme.bar(0);
 
-    assertThat(bar0.getLongVolatile(NvmeRegisters.CAP))
+    assertThat(bar0.getLongVolatile(NvmeRegisters.CAP.offset()))
         .as("CAP")
         .isEqualTo(SimNvmeController.QEMU_CAP);
-    assertThat(bar0.getIntVolatile(NvmeRegisters.VS)).as("VS").isEqualTo(SimNvmeController.QEMU_VS);
+    assertThat(bar0.getIntVolatile(NvmeRegisters.VS.offset()))
+        .as("VS")
+        .isEqualTo(SimNvmeController.QEMU_VS);
     assertThat(bar0.size()).as("BAR0 size").isEqualTo(SimNvmeController.BAR0_SIZE);
   }
 
@@ -35,28 +37,34 @@ public class QemuNvmeConformanceTest {
   void registerWritesKeepWhatQemuKeeps(@PciDevice(id = "1b36:0010") PciDeviceHandle qemuNvme) {
     Mmio bar0 = qemuNvme.bar(0);
     try {
-      bar0.putIntVolatile(NvmeRegisters.CC, 0xffff3ffe);
-      bar0.putIntVolatile(NvmeRegisters.AQA, 0xffffffff);
-      bar0.putLongVolatile(NvmeRegisters.ASQ, 0xfedcba9876543fffL);
-      bar0.putLongVolatile(NvmeRegisters.ACQ, 0x0123456789abcfffL);
+      bar0.putIntVolatile(NvmeRegisters.CC.offset(), 0xffff3ffe);
+      bar0.putIntVolatile(NvmeRegisters.AQA.offset(), 0xffffffff);
+      bar0.putLongVolatile(NvmeRegisters.ASQ.offset(), 0xfedcba9876543fffL);
+      bar0.putLongVolatile(NvmeRegisters.ACQ.offset(), 0x0123456789abcfffL);
 
       // QEMU 7.2 stores these as written, reserved bits included, and validates at CC.EN.
       SoftAssertions.assertSoftly(soft -> {
-        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.CC)).as("CC").isEqualTo(0xffff3ffe);
-        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.AQA)).as("AQA").isEqualTo(0xffffffff);
-        soft.assertThat(bar0.getLongVolatile(NvmeRegisters.ASQ))
+        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.CC.offset()))
+            .as("CC")
+            .isEqualTo(0xffff3ffe);
+        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.AQA.offset()))
+            .as("AQA")
+            .isEqualTo(0xffffffff);
+        soft.assertThat(bar0.getLongVolatile(NvmeRegisters.ASQ.offset()))
             .as("ASQ")
             .isEqualTo(0xfedcba9876543fffL);
-        soft.assertThat(bar0.getLongVolatile(NvmeRegisters.ACQ))
+        soft.assertThat(bar0.getLongVolatile(NvmeRegisters.ACQ.offset()))
             .as("ACQ")
             .isEqualTo(0x0123456789abcfffL);
-        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS)).as("CSTS, untouched").isZero();
+        soft.assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS.offset()))
+            .as("CSTS, untouched")
+            .isZero();
       });
     } finally {
-      bar0.putIntVolatile(NvmeRegisters.CC, 0);
-      bar0.putIntVolatile(NvmeRegisters.AQA, 0);
-      bar0.putLongVolatile(NvmeRegisters.ASQ, 0);
-      bar0.putLongVolatile(NvmeRegisters.ACQ, 0);
+      bar0.putIntVolatile(NvmeRegisters.CC.offset(), 0);
+      bar0.putIntVolatile(NvmeRegisters.AQA.offset(), 0);
+      bar0.putLongVolatile(NvmeRegisters.ASQ.offset(), 0);
+      bar0.putLongVolatile(NvmeRegisters.ACQ.offset(), 0);
     }
   }
 

@@ -43,13 +43,13 @@ public final class SimNvmeController implements SimDevice {
   public SimNvmeController() {
     this.bar0 =
         RegisterFile.builder("BAR0 of the simulated NVMe controller", BAR0_SIZE)
-            .register(NvmeRegisters.CAP, 8, QEMU_CAP, RegisterAccess.RO)
-            .register(NvmeRegisters.VS, 4, QEMU_VS, RegisterAccess.RO)
-            .register(NvmeRegisters.CC, 4, 0, RegisterAccess.RW)
-            .register(NvmeRegisters.CSTS, 4, 0, RegisterAccess.RO)
-            .register(NvmeRegisters.AQA, 4, 0, RegisterAccess.RW)
-            .register(NvmeRegisters.ASQ, 8, 0, RegisterAccess.RW)
-            .register(NvmeRegisters.ACQ, 8, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.CAP.offset(), 8, QEMU_CAP, RegisterAccess.RO)
+            .register(NvmeRegisters.VS.offset(), 4, QEMU_VS, RegisterAccess.RO)
+            .register(NvmeRegisters.CC.offset(), 4, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.CSTS.offset(), 4, 0, RegisterAccess.RO)
+            .register(NvmeRegisters.AQA.offset(), 4, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.ASQ.offset(), 8, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.ACQ.offset(), 8, 0, RegisterAccess.RW)
             .build();
   }
 
@@ -61,5 +61,21 @@ public final class SimNvmeController implements SimDevice {
   @Override
   public Optional<Mmio> bar(int index) {
     return index == 0 ? Optional.of(bar0) : Optional.empty();
+  }
+
+  /** QEMU's controller has a function-level reset. */
+  @Override
+  public boolean resettable() {
+    return true;
+  }
+
+  /**
+   * A function-level reset as QEMU 7.2 does it ({@code nvme_ctrl_reset}): CC and CSTS (and the
+   * interrupt masks) go to 0; AQA, ASQ and ACQ keep what the host wrote.
+   */
+  @Override
+  public void reset() {
+    bar0.deviceStoreInt(NvmeRegisters.CC.offset(), 0);
+    bar0.deviceStoreInt(NvmeRegisters.CSTS.offset(), 0);
   }
 }

@@ -3,6 +3,7 @@ package dev.upcie.sim.sysfs;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciId;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,6 +29,9 @@ import java.util.OptionalInt;
  * @param iommuGroup the IOMMU group, empty for a machine without IOMMU
  * @param numaNode the NUMA node, empty for none ({@code -1} in sysfs)
  * @param bars the six BAR slots; a 64-bit BAR leaves the slot after it {@link SimBar#NONE}
+ * @param interruptPin the interrupt pin, 0 for none, 1 to 4 for INTA# to INTD#
+ * @param capabilities the standard capabilities, in list order
+ * @param express true for a PCI Express function, whose configuration space is 4096 bytes
  */
 public record SimFunction(
     PciAddress address,
@@ -38,12 +42,19 @@ public record SimFunction(
     Optional<String> driver,
     OptionalInt iommuGroup,
     OptionalInt numaNode,
-    List<SimBar> bars) {
+    List<SimBar> bars,
+    int interruptPin,
+    List<SimCapability> capabilities,
+    boolean express) {
 
   /** Checks the BAR slots: six, and a 64-bit BAR followed by an empty slot. */
   public SimFunction {
     Objects.requireNonNull(address, "address");
     bars = List.copyOf(bars);
+    capabilities = List.copyOf(capabilities);
+    if (interruptPin < 0 || interruptPin > 4) {
+      throw new IllegalArgumentException("interrupt pin must be 0 to 4: " + interruptPin);
+    }
     if (bars.size() != 6) {
       throw new IllegalArgumentException("a PCI function has 6 BAR slots, got " + bars.size());
     }
@@ -76,6 +87,9 @@ public record SimFunction(
     private String driver;
     private Integer iommuGroup;
     private Integer numaNode;
+    private int interruptPin;
+    private boolean express;
+    private final List<SimCapability> capabilities = new ArrayList<>();
     private final SimBar[] bars = {
       SimBar.NONE, SimBar.NONE, SimBar.NONE, SimBar.NONE, SimBar.NONE, SimBar.NONE
     };
@@ -140,6 +154,28 @@ public record SimFunction(
       return this;
     }
 
+    /** The interrupt pin: 1 to 4 for INTA# to INTD#, 0 (the default) for none. */
+    public Builder interruptPin(int pin) {
+      this.interruptPin = pin;
+      return this;
+    }
+
+    /** Makes it a PCI Express function: a 4096-byte configuration space. */
+    public Builder pciExpress() {
+      this.express = true;
+      return this;
+    }
+
+    /**
+     * Adds a standard capability at {@code offset}; the list is chained in the order added.
+     *
+     * @param body the bytes after the id and next pointer
+     */
+    public Builder capability(int offset, int id, byte... body) {
+      capabilities.add(new SimCapability(offset, id, body));
+      return this;
+    }
+
     /** The function. */
     public SimFunction build() {
       return new SimFunction(
@@ -151,7 +187,10 @@ public record SimFunction(
           Optional.ofNullable(driver),
           iommuGroup == null ? OptionalInt.empty() : OptionalInt.of(iommuGroup),
           numaNode == null ? OptionalInt.empty() : OptionalInt.of(numaNode),
-          List.of(bars));
+          List.of(bars),
+          interruptPin,
+          capabilities,
+          express);
     }
   }
 }

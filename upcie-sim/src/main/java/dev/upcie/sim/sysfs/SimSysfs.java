@@ -2,12 +2,12 @@ package dev.upcie.sim.sysfs;
 
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
+import dev.upcie.errno.Errno;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.support.UpcieException;
-import dev.upcie.sys.Errno;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.sysfs.SysfsException;
 import java.io.IOException;
@@ -475,9 +475,13 @@ public final class SimSysfs implements Sysfs {
       return nextBarAddress;
     }
 
-    /** The first 256 bytes of a type 0 configuration header. */
+    /**
+     * A type 0 configuration header with the function's capability list: 256 bytes, or 4096 for a
+     * PCI Express function (whose extended list is empty).
+     */
     private static byte[] config(SimFunction f, long[] barAddresses) {
-      ByteBuffer config = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer config =
+          ByteBuffer.allocate(f.express() ? 4096 : 256).order(ByteOrder.LITTLE_ENDIAN);
       config.putShort(0x00, (short) f.id().vendor());
       config.putShort(0x02, (short) f.id().device());
       config.put(0x08, (byte) f.revision());
@@ -497,6 +501,20 @@ public final class SimSysfs implements Sysfs {
       }
       config.putShort(0x2c, (short) f.subsystem().vendor());
       config.putShort(0x2e, (short) f.subsystem().device());
+      config.put(0x3d, (byte) f.interruptPin());
+      List<SimCapability> capabilities = f.capabilities();
+      if (!capabilities.isEmpty()) {
+        config.putShort(0x06, (short) 0x0010);
+        config.put(0x34, (byte) capabilities.get(0).offset());
+      }
+      for (int i = 0; i < capabilities.size(); i++) {
+        SimCapability c = capabilities.get(i);
+        config.put(c.offset(), (byte) c.id());
+        config.put(
+            c.offset() + 1,
+            (byte) (i + 1 < capabilities.size() ? capabilities.get(i + 1).offset() : 0));
+        config.put(c.offset() + 2, c.body());
+      }
       return config.array();
     }
 

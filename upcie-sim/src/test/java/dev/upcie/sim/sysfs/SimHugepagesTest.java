@@ -3,12 +3,12 @@ package dev.upcie.sim.sysfs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.upcie.errno.Errno;
 import dev.upcie.hugepages.HugepagePool;
 import dev.upcie.hugepages.Hugepages;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.hugepages.Reservation;
 import dev.upcie.procfs.Procfs;
-import dev.upcie.sys.Errno;
 import dev.upcie.sysfs.SysfsException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -32,7 +32,7 @@ class SimHugepagesTest {
 
   @Test
   void aMachineWideRequestIsSpreadOverNodesAndReadBack() {
-    Reservation r = hugepages.apply(hugepages.planTotal(TWO_MB, 60));
+    Reservation r = hugepages.reservations().apply(hugepages.reservations().planTotal(TWO_MB, 60));
 
     assertThat(r.isComplete()).isTrue();
     HugepagePool pool = hugepages.pool(TWO_MB);
@@ -43,7 +43,7 @@ class SimHugepagesTest {
 
   @Test
   void aRequestBeyondWhatTheKernelHasIsPartialAndSaysWhatItGot() {
-    Reservation r = hugepages.apply(hugepages.planTotal(TWO_MB, 200));
+    Reservation r = hugepages.reservations().apply(hugepages.reservations().planTotal(TWO_MB, 200));
 
     assertThat(r.isComplete()).isFalse();
     Reservation.Outcome outcome = r.outcomes().get(0);
@@ -53,23 +53,29 @@ class SimHugepagesTest {
 
   @Test
   void perNodeAndSplitRequestsWriteEachNode() {
-    Reservation perNode = hugepages.apply(hugepages.planPerNode(TWO_MB, 40));
+    Reservation perNode =
+        hugepages.reservations().apply(hugepages.reservations().planPerNode(TWO_MB, 40));
     assertThat(perNode.isComplete()).isTrue();
     assertThat(hugepages.pool(TWO_MB).total()).isEqualTo(80);
 
-    Reservation split = hugepages.apply(hugepages.planSplit(TWO_MB, Map.of(0, 90L, 1, 60L)));
+    Reservation split =
+        hugepages
+            .reservations()
+            .apply(hugepages.reservations().planSplit(TWO_MB, Map.of(0, 90L, 1, 60L)));
     assertThat(split.outcomes()).extracting(Reservation.Outcome::after).containsExactly(90L, 50L);
     assertThat(split.isComplete()).as("node 1 holds only 50").isFalse();
 
-    Reservation oneGb = hugepages.apply(hugepages.planPerNode(ONE_GB, 1));
+    Reservation oneGb =
+        hugepages.reservations().apply(hugepages.reservations().planPerNode(ONE_GB, 1));
     assertThat(oneGb.outcomes()).extracting(Reservation.Outcome::after).containsExactly(1L, 0L);
   }
 
   @Test
   void releasingShrinksThePool() {
-    hugepages.apply(hugepages.planTotal(TWO_MB, 100));
+    hugepages.reservations().apply(hugepages.reservations().planTotal(TWO_MB, 100));
 
-    Reservation release = hugepages.apply(hugepages.planTotal(TWO_MB, 0));
+    Reservation release =
+        hugepages.reservations().apply(hugepages.reservations().planTotal(TWO_MB, 0));
 
     assertThat(release.isComplete()).isTrue();
     assertThat(hugepages.pool(TWO_MB).nodes())

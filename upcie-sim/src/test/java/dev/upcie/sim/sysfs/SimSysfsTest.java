@@ -3,13 +3,13 @@ package dev.upcie.sim.sysfs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.upcie.errno.Errno;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.support.UpcieException;
-import dev.upcie.sys.Errno;
 import dev.upcie.sysfs.SysfsException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

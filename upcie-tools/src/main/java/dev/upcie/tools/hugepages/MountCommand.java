@@ -52,12 +52,12 @@ public final class MountCommand implements Callable<Integer> {
                 ? Path.of("/dev/hugepages")
                 : Path.of("/dev/hugepages-" + size);
     if (dryRun) {
-      spec.commandLine().getOut().println(hugepages.mountCommand(target, size));
+      spec.commandLine().getOut().println(hugepages.hugetlbfs().mountCommand(target, size));
       spec.commandLine().getOut().flush();
       return ExitCode.OK.code();
     }
     HugepagesCommand.requireThisMachine(sysfs, procfs, "mount");
-    HugetlbfsMount mount = hugepages.mount(target, size);
+    HugetlbfsMount mount = hugepages.hugetlbfs().mount(target, size);
     spec.commandLine()
         .getOut()
         .println("hugetlbfs of " + mount.pageSize() + " pages at " + mount.mountPoint());

@@ -35,7 +35,7 @@ final class PlanRunner {
    * {@code err} and returns {@link ExitCode#PARTIAL}.
    */
   static int apply(Hugepages hugepages, List<PoolWrite> plan, PrintWriter out, PrintWriter err) {
-    Reservation reservation = hugepages.apply(plan);
+    Reservation reservation = hugepages.reservations().apply(plan);
     for (Reservation.Outcome o : reservation.outcomes()) {
       PoolWrite w = o.write();
       out.println(

@@ -45,8 +45,8 @@ public final class ReleaseCommand implements Callable<Integer> {
     for (PageSize size : sizes) {
       plan.addAll(
           node == null
-              ? hugepages.planTotal(size, 0)
-              : hugepages.planSplit(size, Map.of(node, 0L)));
+              ? hugepages.reservations().planTotal(size, 0)
+              : hugepages.reservations().planSplit(size, Map.of(node, 0L)));
     }
     if (dryRun) {
       return PlanRunner.dryRun(hugepages, plan, spec.commandLine().getOut());

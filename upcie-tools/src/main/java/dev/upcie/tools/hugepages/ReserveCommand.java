@@ -125,12 +125,14 @@ public final class ReserveCommand implements Callable<Integer> {
           throw new UsageException("node " + node + " appears twice in " + amount);
         }
       }
-      return hugepages.planSplit(size, split);
+      return hugepages.reservations().planSplit(size, split);
     }
     long count = pages != null ? pages : hugepages.pages(size, Sizes.parse(amount));
     if (count < 0) {
       throw new UsageException("--pages must not be negative: " + count);
     }
-    return perNode ? hugepages.planPerNode(size, count) : hugepages.planTotal(size, count);
+    return perNode
+        ? hugepages.reservations().planPerNode(size, count)
+        : hugepages.reservations().planTotal(size, count);
   }
 }

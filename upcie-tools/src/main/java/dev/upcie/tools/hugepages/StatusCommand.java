@@ -47,8 +47,8 @@ public final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     Hugepages hugepages = HugepagesCommand.hugepages(sysfs, procfs);
     List<HugepagePool> pools = hugepages.pools();
-    List<HugetlbfsMount> mounts = hugepages.mounts();
-    List<PageSize> unmounted = hugepages.sizesWithoutMount();
+    List<HugetlbfsMount> mounts = hugepages.hugetlbfs().list();
+    List<PageSize> unmounted = hugepages.hugetlbfs().sizesWithoutMount();
     OptionalLong memlock = memlock();
     spec.commandLine()
         .getOut()

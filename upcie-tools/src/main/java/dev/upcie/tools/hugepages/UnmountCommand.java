@@ -39,7 +39,7 @@ public final class UnmountCommand implements Callable<Integer> {
       return ExitCode.OK.code();
     }
     HugepagesCommand.requireThisMachine(sysfs, procfs, "unmount");
-    hugepages.unmount(directory);
+    hugepages.hugetlbfs().unmount(directory);
     spec.commandLine().getOut().println("unmounted " + directory.toAbsolutePath().normalize());
     spec.commandLine().getOut().flush();
     return ExitCode.OK.code();

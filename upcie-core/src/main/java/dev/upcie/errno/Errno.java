@@ -1,7 +1,6 @@
-package dev.upcie.sys;
+package dev.upcie.errno;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import dev.upcie.sys.ErrnoNames;
 import java.util.Map;
 
 /**
@@ -86,17 +85,9 @@ public record Errno(int number, String name, String description) {
   }
 
   private static Errno fromLibc(int number) {
-    MemorySegment name = LibC.strerrorname(number);
-    MemorySegment description = LibC.strerrordesc(number);
-    String n = name.equals(MemorySegment.NULL) ? "E" + number : cString(name);
-    String d =
-        description.equals(MemorySegment.NULL) ? "Unknown error " + number : cString(description);
-    return new Errno(number, n, d);
-  }
-
-  @SuppressWarnings("restricted")
-  private static String cString(MemorySegment pointer) {
-    // The C library returns pointers to static strings; bound the view to read the terminator.
-    return pointer.reinterpret(256, Arena.global(), null).getString(0);
+    return new Errno(
+        number,
+        ErrnoNames.name(number).orElse("E" + number),
+        ErrnoNames.description(number).orElse("Unknown error " + number));
   }
 }

@@ -1,4 +1,4 @@
-package dev.upcie.sys;
+package dev.upcie.errno;
 
 /** A failure that carries the kernel's error number. */
 public interface CarriesErrno {

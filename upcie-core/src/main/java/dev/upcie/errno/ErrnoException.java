@@ -1,4 +1,4 @@
-package dev.upcie.sys;
+package dev.upcie.errno;
 
 import dev.upcie.support.UpcieException;
 

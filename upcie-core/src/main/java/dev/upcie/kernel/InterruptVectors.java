@@ -1,0 +1,159 @@
+package dev.upcie.kernel;
+
+import dev.upcie.interrupt.InterruptMode;
+import dev.upcie.interrupt.Interrupts;
+import dev.upcie.support.NotSupportedException;
+import dev.upcie.sys.NativeFd;
+import dev.upcie.sys.Syscalls;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Enabled interrupt vectors, one readable descriptor each, and the waiting on them that the real
+ * backends share: {@code ppoll} for readability, then a read of the count. Nothing allocates on the
+ * waiting path: each vector has its call structures in a shared arena from the start.
+ */
+public final class InterruptVectors implements AutoCloseable {
+
+  /** What a descriptor's read returns. */
+  public enum Counter {
+    /** An eventfd: an 8-byte count of signals since the last read, reset by the read. */
+    EVENTFD,
+    /** {@code /dev/uioN}: a 4-byte running total of interrupts since the device was probed. */
+    UIO
+  }
+
+  private final String name;
+  private final NativeFd[] fds;
+  private final boolean ownsFds;
+  private final Counter counter;
+  private final Arena arena = Arena.ofShared();
+  private final MemorySegment[] pollfds;
+  private final MemorySegment[] timespecs;
+  private final MemorySegment[] buffers;
+  private final long[] totals;
+
+  /**
+   * Vectors over {@code fds}, which this object closes.
+   *
+   * @param name the device, for messages
+   */
+  public InterruptVectors(String name, NativeFd[] fds, Counter counter) {
+    this(name, fds, true, counter, new long[fds.length]);
+  }
+
+  /**
+   * Vectors over descriptors someone else owns and closes, with the running totals they start from
+   * ({@link Counter#UIO}).
+   */
+  public InterruptVectors(String name, NativeFd[] fds, Counter counter, long[] totals) {
+    this(name, fds, false, counter, totals.clone());
+  }
+
+  private InterruptVectors(
+      String name, NativeFd[] fds, boolean ownsFds, Counter counter, long[] totals) {
+    this.name = name;
+    this.fds = fds.clone();
+    this.ownsFds = ownsFds;
+    this.counter = counter;
+    this.totals = totals;
+    this.pollfds = new MemorySegment[fds.length];
+    this.timespecs = new MemorySegment[fds.length];
+    this.buffers = new MemorySegment[fds.length];
+    for (int i = 0; i < fds.length; i++) {
+      pollfds[i] = arena.allocate(Syscalls.POLLFD_BYTES, 8);
+      timespecs[i] = arena.allocate(Syscalls.TIMESPEC_BYTES, 8);
+      buffers[i] = arena.allocate(counter == Counter.EVENTFD ? 8 : 4, 8);
+    }
+  }
+
+  /** How many vectors are enabled. */
+  public int count() {
+    return fds.length;
+  }
+
+  /** Waits for {@code vector}; the count of signals since last asked, or 0 on timeout. */
+  public long await(int vector, long timeoutNanos) {
+    if (!Syscalls.pollReadable(fds[vector], pollfds[vector], timespecs[vector], timeoutNanos)) {
+      return 0;
+    }
+    return drain(vector);
+  }
+
+  /** The count of signals since last asked, without waiting. */
+  public long drain(int vector) {
+    if (Syscalls.tryRead(fds[vector], buffers[vector]) < 0) {
+      return 0;
+    }
+    if (counter == Counter.EVENTFD) {
+      return buffers[vector].get(ValueLayout.JAVA_LONG, 0);
+    }
+    long total = Integer.toUnsignedLong(buffers[vector].get(ValueLayout.JAVA_INT, 0));
+    long fired = (total - totals[vector]) & 0xffff_ffffL;
+    totals[vector] = total;
+    return fired;
+  }
+
+  /** Closes the descriptors this object owns and frees the call structures. */
+  @Override
+  public void close() {
+    if (ownsFds) {
+      for (NativeFd fd : fds) {
+        fd.close();
+      }
+    }
+    arena.close();
+  }
+
+  /**
+   * The enabled vectors, checked: they exist and {@code vector} is one of them.
+   *
+   * @throws IllegalStateException if interrupts are not enabled
+   * @throws IndexOutOfBoundsException if {@code vector} is not enabled
+   */
+  public static InterruptVectors require(InterruptVectors vectors, String name, int vector) {
+    if (vectors == null) {
+      throw new IllegalStateException(
+          "interrupts of " + name + " are not enabled: call enable(mode, count) first");
+    }
+    if (vector < 0 || vector >= vectors.fds.length) {
+      throw new IndexOutOfBoundsException(
+          "vector "
+              + vector
+              + " of "
+              + name
+              + " is not enabled (vectors 0 to "
+              + (vectors.fds.length - 1)
+              + " are)");
+    }
+    return vectors;
+  }
+
+  /**
+   * Checks a request to enable {@code count} vectors of {@code mode}.
+   *
+   * @throws NotSupportedException if the function offers fewer, naming what it offers
+   */
+  public static void checkRequest(String name, Interrupts irqs, InterruptMode mode, int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException("enable at least one vector, not " + count);
+    }
+    int offered = irqs.vectors(mode);
+    if (count <= offered) {
+      return;
+    }
+    List<String> modes = new ArrayList<>();
+    for (InterruptMode m : irqs.modes()) {
+      modes.add(m + " (" + irqs.vectors(m) + (irqs.vectors(m) == 1 ? " vector)" : " vectors)"));
+    }
+    throw new NotSupportedException(
+        (offered == 0
+                ? name + " offers no " + mode + " interrupts"
+                : name + " offers " + offered + " " + mode + " vectors, not " + count)
+            + "; it offers "
+            + (modes.isEmpty() ? "no interrupts at all" : String.join(", ", modes)));
+  }
+}

@@ -1,0 +1,250 @@
+package dev.upcie.uio;
+
+import dev.upcie.dma.DmaSpace;
+import dev.upcie.errno.Errno;
+import dev.upcie.errno.ErrnoException;
+import dev.upcie.host.Host;
+import dev.upcie.interrupt.Interrupts;
+import dev.upcie.kernel.FileConfigSpace;
+import dev.upcie.mmio.Mmio;
+import dev.upcie.pci.ConfigSpace;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciDeviceHandle;
+import dev.upcie.pci.PciException;
+import dev.upcie.pci.PciFunction;
+import dev.upcie.support.NotSupportedException;
+import dev.upcie.support.Sizes;
+import dev.upcie.sys.NativeFd;
+import dev.upcie.sys.Posix;
+import dev.upcie.sys.SystemCalls;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A PCI function opened through {@code uio_pci_generic}: BARs mapped from the sysfs {@code
+ * resourceN} files, configuration space through the sysfs {@code config} file, INTx through {@code
+ * /dev/uioN}, DMA by physical address, reset through the sysfs {@code reset} attribute.
+ */
+final class UioPciDevice implements PciDeviceHandle {
+  private static final int BAR_COUNT = 6;
+  // IORESOURCE_IO and IORESOURCE_MEM in the flags column of sysfs "resource".
+  private static final long IORESOURCE_IO = 0x100;
+  private static final long IORESOURCE_MEM = 0x200;
+  private static final long PAGE = 4096;
+
+  private final PciFunction function;
+  private final Host host;
+  private final SystemCalls calls;
+  private final String dir;
+  private final NativeFd uio;
+  private final NativeFd configFd;
+  private final Arena arena = Arena.ofShared();
+  private final List<NativeFd> barFds = new ArrayList<>();
+  private final Mmio[] bars = new Mmio[BAR_COUNT];
+  private final ConfigSpace config;
+  private final UioInterrupts interrupts;
+  private final PhysicalDmaSpace dma;
+  private volatile boolean closed;
+
+  private UioPciDevice(
+      PciFunction function,
+      Host host,
+      SystemCalls calls,
+      NativeFd uio,
+      NativeFd configFd,
+      int size,
+      String uioName) {
+    this.function = function;
+    this.host = host;
+    this.calls = calls;
+    this.dir = PciBus.dir(function.address());
+    this.uio = uio;
+    this.configFd = configFd;
+    this.config =
+        new FileConfigSpace(
+            "config space of " + function.address(), calls, configFd, 0, size, arena);
+    this.interrupts =
+        new UioInterrupts(this, uio, uioName, function.address() + " (" + function.id() + ")");
+    this.dma = new PhysicalDmaSpace(this, host, 64);
+  }
+
+  /** Opens {@code function}, bound to uio_pci_generic with {@code node} as its UIO device. */
+  static UioPciDevice open(PciFunction function, Path node, Host host) {
+    SystemCalls calls = SystemCalls.of(host);
+    NativeFd uio = openFile(calls, node, Posix.O_RDWR | Posix.O_NONBLOCK, function);
+    NativeFd config = null;
+    try {
+      Path configPath = host.sysfs().resolve(PciBus.dir(function.address()) + "/config");
+      config = openFile(calls, configPath, Posix.O_RDWR, function);
+      int size = (int) Files.size(configPath);
+      return new UioPciDevice(
+          function, host, calls, uio, config, size, node.getFileName().toString());
+    } catch (IOException e) {
+      uio.close();
+      config.close();
+      throw new UioException("cannot size the config space of " + function.address() + ": " + e, e);
+    } catch (RuntimeException e) {
+      uio.close();
+      if (config != null) {
+        config.close();
+      }
+      throw e;
+    }
+  }
+
+  private static NativeFd openFile(SystemCalls calls, Path path, int flags, PciFunction function) {
+    try {
+      return calls.open(path.toString(), flags);
+    } catch (ErrnoException e) {
+      throw new UioException(
+          "cannot open "
+              + path
+              + " for "
+              + function.address()
+              + ": "
+              + e.getMessage()
+              + (e.is(Errno.EACCES) || e.is(Errno.EPERM) ? "; the uio backend needs root" : ""),
+          e);
+    }
+  }
+
+  @Override
+  public PciFunction function() {
+    return function;
+  }
+
+  @Override
+  public String backend() {
+    return UioBackend.NAME;
+  }
+
+  @Override
+  public synchronized Mmio bar(int index) {
+    checkOpen();
+    if (index < 0 || index >= BAR_COUNT) {
+      throw new IllegalArgumentException("BAR index must be 0 to 5: " + index);
+    }
+    if (bars[index] == null) {
+      String name = "BAR" + index + " of " + function.address();
+      long[] resource = resource(index);
+      long size = resource[1] == 0 && resource[0] == 0 ? 0 : resource[1] - resource[0] + 1;
+      if (size == 0) {
+        throw new PciException(name + " is not implemented by the device");
+      }
+      if ((resource[2] & IORESOURCE_MEM) == 0) {
+        throw new PciException(
+            name
+                + " ("
+                + Sizes.human(size)
+                + ") cannot be memory-mapped: it is "
+                + ((resource[2] & IORESOURCE_IO) != 0 ? "an I/O-port BAR" : "not a memory BAR"));
+      }
+      Path file = host.sysfs().resolve(dir + "/resource" + index);
+      NativeFd fd = openFile(calls, file, Posix.O_RDWR, function);
+      barFds.add(fd);
+      MemorySegment mapping;
+      try {
+        mapping = calls.mmap(fd, 0, (size + PAGE - 1) & -PAGE, arena);
+      } catch (ErrnoException e) {
+        throw new PciException("cannot map " + file + ": " + e.getMessage(), e);
+      }
+      bars[index] = Mmio.of(name, mapping.asSlice(0, size));
+    }
+    return bars[index];
+  }
+
+  /** Start, end and flags of BAR {@code index}, from the sysfs {@code resource} table. */
+  private long[] resource(int index) {
+    List<String> lines = host.sysfs().read(dir + "/resource").lines().toList();
+    if (index >= lines.size()) {
+      return new long[3];
+    }
+    String[] fields = lines.get(index).trim().split("\\s+");
+    long[] values = new long[3];
+    for (int i = 0; i < 3; i++) {
+      values[i] = Long.parseUnsignedLong(fields[i].substring(2), 16);
+    }
+    return values;
+  }
+
+  @Override
+  public ConfigSpace config() {
+    checkOpen();
+    return config;
+  }
+
+  @Override
+  public DmaSpace dma() {
+    checkOpen();
+    return dma;
+  }
+
+  @Override
+  public Interrupts interrupts() {
+    checkOpen();
+    return interrupts;
+  }
+
+  @Override
+  public boolean canReset() {
+    // The kernel shows "reset" only for functions with a reset method.
+    return host.sysfs().exists(dir + "/reset");
+  }
+
+  @Override
+  public void reset() {
+    checkOpen();
+    if (!canReset()) {
+      throw new NotSupportedException(
+          function.summary()
+              + " has no reset method (no "
+              + host.sysfs().resolve(dir + "/reset")
+              + ": no function-level reset, no power-management reset, no bus reset it may do"
+              + " alone)");
+    }
+    host.sysfs().write(dir + "/reset", "1");
+  }
+
+  Host host() {
+    return host;
+  }
+
+  SystemCalls calls() {
+    return calls;
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException(function.address() + " is closed");
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      interrupts.disable();
+    } finally {
+      try {
+        arena.close();
+      } finally {
+        barFds.forEach(NativeFd::close);
+        configFd.close();
+        uio.close();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "UioPciDevice[" + function.summary() + "]";
+  }
+}
