@@ -24,8 +24,8 @@ import java.util.TreeMap;
  */
 public final class IovaAllocator {
   /**
-   * The lowest IOVA handed out when the kernel reports no apertures: 64 KiB, as libvfn and QEMU's
-   * vfio helpers do, so that a zero or small bogus address never reaches mapped memory.
+   * The lowest IOVA ever handed out: 64 KiB, as libvfn and QEMU's vfio helpers do, so that a zero
+   * or small bogus address in a descriptor never reaches mapped memory. Apertures are cut there.
    */
   public static final long DEFAULT_FIRST = 0x10000;
 
@@ -36,18 +36,28 @@ public final class IovaAllocator {
   private final TreeMap<Long, Long> free = new TreeMap<>();
 
   /**
-   * An allocator over {@code apertures}, which must not overlap.
+   * An allocator over {@code apertures}, which must not overlap; what lies below {@link
+   * #DEFAULT_FIRST} is left out.
    *
-   * @throws IllegalArgumentException if there are none, or they overlap
+   * @throws IllegalArgumentException if there are none above 64 KiB, or they overlap
    */
   public IovaAllocator(List<IovaRange> apertures) {
-    if (apertures.isEmpty()) {
-      throw new IllegalArgumentException("an IOVA allocator needs at least one aperture");
+    List<IovaRange> usable = new ArrayList<>();
+    for (IovaRange range : apertures) {
+      if (range.last() >= DEFAULT_FIRST) {
+        usable.add(new IovaRange(Math.max(range.first(), DEFAULT_FIRST), range.last()));
+      }
     }
-    this.apertures = List.copyOf(apertures);
+    if (usable.isEmpty()) {
+      throw new IllegalArgumentException(
+          "an IOVA allocator needs an aperture above 64 KiB, not " + apertures);
+    }
+    this.apertures = List.copyOf(usable);
     for (IovaRange range : this.apertures) {
       Map.Entry<Long, Long> below = free.floorEntry(range.last());
-      if (below != null && below.getValue() >= range.first()) {
+      Map.Entry<Long, Long> above = free.ceilingEntry(range.first());
+      if ((below != null && below.getValue() >= range.first())
+          || (above != null && above.getKey() <= range.last())) {
         throw new IllegalArgumentException("IOVA apertures overlap: " + apertures);
       }
       free.put(range.first(), range.last());

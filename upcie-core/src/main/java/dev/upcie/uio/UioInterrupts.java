@@ -1,9 +1,9 @@
 package dev.upcie.uio;
 
-import dev.upcie.errno.ErrnoException;
 import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.interrupt.Interrupts;
 import dev.upcie.kernel.InterruptVectors;
+import dev.upcie.pci.ConfigSpace;
 import dev.upcie.pci.PciConfigRegisters;
 import dev.upcie.support.NotSupportedException;
 import dev.upcie.sys.NativeFd;
@@ -15,18 +15,23 @@ import java.util.Optional;
 
 /**
  * INTx through {@code /dev/uioN}, the only interrupt {@code uio_pci_generic} delivers: a read
- * returns the running count of interrupts, writing 1 unmasks the line (the driver masks it with the
- * command register's INTx-disable bit each time it fires), writing 0 masks it.
+ * returns the running count of interrupts. The driver masks the line each time it fires, with the
+ * command register's INTx-disable bit, and leaves unmasking to user space: clearing that bit again
+ * through the config space, as the kernel's UIO how-to does (the driver has no {@code irqcontrol},
+ * so writing to {@code /dev/uioN} fails with {@code ENOSYS}).
  */
 final class UioInterrupts implements Interrupts {
   private final UioPciDevice device;
+  private final ConfigSpace config;
   private final NativeFd uio;
   private final String uioName;
   private final String name;
   private volatile InterruptVectors vectors;
 
-  UioInterrupts(UioPciDevice device, NativeFd uio, String uioName, String name) {
+  UioInterrupts(
+      UioPciDevice device, ConfigSpace config, NativeFd uio, String uioName, String name) {
     this.device = device;
+    this.config = config;
     this.uio = uio;
     this.uioName = uioName;
     this.name = name;
@@ -37,7 +42,7 @@ final class UioInterrupts implements Interrupts {
     if (mode != InterruptMode.INTX) {
       return 0;
     }
-    return device.config().read(PciConfigRegisters.INTERRUPT_PIN) == 0 ? 0 : 1;
+    return config.read(PciConfigRegisters.INTERRUPT_PIN) == 0 ? 0 : 1;
   }
 
   @Override
@@ -104,15 +109,16 @@ final class UioInterrupts implements Interrupts {
     }
   }
 
-  /** Writes the UIO control word: 1 unmasks INTx, 0 masks it. */
+  /**
+   * Unmasks (1) or masks (0) INTx with the command register's INTx-disable bit, writing its upper
+   * byte only: the kernel's handler sets that bit when the line fires, and a write of the lower
+   * byte could race with it.
+   */
   private void control(int on) {
-    try (Arena arena = Arena.ofConfined()) {
-      device.calls().write(uio, arena.allocateFrom(ValueLayout.JAVA_INT, on));
-    } catch (ErrnoException e) {
-      throw new UioException(
-          "cannot " + (on == 1 ? "unmask" : "mask") + " INTx of " + name + ": " + e.getMessage(),
-          e);
-    }
+    int upper = (int) PciConfigRegisters.COMMAND.offset() + 1;
+    int disable = (int) (PciConfigRegisters.COMMAND_INTX_DISABLE.mask() >>> 8);
+    int value = config.read8(upper);
+    config.write8(upper, on == 1 ? value & ~disable : value | disable);
   }
 
   /** The interrupts the kernel counted so far, {@code /sys/class/uio/uioN/event}. */

@@ -69,7 +69,8 @@ final class UioPciDevice implements PciDeviceHandle {
         new FileConfigSpace(
             "config space of " + function.address(), calls, configFd, 0, size, arena);
     this.interrupts =
-        new UioInterrupts(this, uio, uioName, function.address() + " (" + function.id() + ")");
+        new UioInterrupts(
+            this, config, uio, uioName, function.address() + " (" + function.id() + ")");
     this.dma = new PhysicalDmaSpace(this, host, 64);
   }
 

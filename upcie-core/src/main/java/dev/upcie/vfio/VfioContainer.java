@@ -301,14 +301,14 @@ final class VfioContainer {
       }
       int offset = (int) VfioAbi.IOMMU_INFO_CAP_OFFSET.get(info, 0L);
       for (int seen = 0; offset != 0 && offset + 8 <= info.byteSize() && seen < 64; seen++) {
-        int id = Short.toUnsignedInt(info.get(ValueLayout.JAVA_SHORT, offset));
-        int next = info.get(ValueLayout.JAVA_INT, offset + 4);
+        int id = Short.toUnsignedInt(info.get(ValueLayout.JAVA_SHORT_UNALIGNED, offset));
+        int next = info.get(ValueLayout.JAVA_INT_UNALIGNED, offset + 4);
         if (id == VfioAbi.IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-          int count = info.get(ValueLayout.JAVA_INT, offset + 8);
+          int count = info.get(ValueLayout.JAVA_INT_UNALIGNED, offset + 8);
           long first = offset + VfioAbi.CAP_IOVA_RANGE.byteSize();
           for (int i = 0; i < count && first + 16L * (i + 1) <= info.byteSize(); i++) {
-            long start = info.get(ValueLayout.JAVA_LONG, first + 16L * i);
-            long end = info.get(ValueLayout.JAVA_LONG, first + 16L * i + 8);
+            long start = info.get(ValueLayout.JAVA_LONG_UNALIGNED, first + 16L * i);
+            long end = info.get(ValueLayout.JAVA_LONG_UNALIGNED, first + 16L * i + 8);
             // Clip apertures above 2^63: no device is given such addresses.
             if (start >= 0) {
               ranges.add(new IovaRange(start, end < 0 ? Long.MAX_VALUE : end));

@@ -72,7 +72,7 @@ class UpcieJarIT {
     CommandResult r = run(List.of(), "nvme", "show-regs", "--backend", "sim");
 
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).contains("vs      0x00010400          1.4.0");
+    assertThat(r.out()).contains("vs      0x00010400          ter=0 mnr=4 mjr=1  (1.4.0)");
     assertThat(r.err()).isEmpty();
   }
 

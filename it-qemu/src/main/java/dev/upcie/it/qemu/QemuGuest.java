@@ -30,6 +30,8 @@ final class QemuGuest {
   private final Path runDirectory;
   private final Path results;
   private final List<String> deviceArguments = new ArrayList<>();
+  private final List<String> kernelArguments = new ArrayList<>();
+  private long[] numaNodes = {2048};
   private boolean iommu = true;
   private Duration timeout = Duration.ofMinutes(7);
 
@@ -49,6 +51,21 @@ final class QemuGuest {
   /** Whether the guest gets intel-iommu (for VFIO) or none (for UIO). */
   QemuGuest iommu(boolean enabled) {
     this.iommu = enabled;
+    return this;
+  }
+
+  /** Adds arguments to the guest kernel's command line, such as {@code hugepages=64}. */
+  QemuGuest kernelArguments(String... arguments) {
+    kernelArguments.addAll(List.of(arguments));
+    return this;
+  }
+
+  /**
+   * Gives the guest NUMA nodes of these sizes in MiB, in physical address order (node 0 first, from
+   * address 0), one CPU each; the guest's memory is their sum. Without this, one node of 2 GiB.
+   */
+  QemuGuest numaNodes(long... mebibytes) {
+    this.numaNodes = mebibytes.clone();
     return this;
   }
 
@@ -105,7 +122,7 @@ final class QemuGuest {
             "-smp",
             "2",
             "-m",
-            "2048",
+            Long.toString(java.util.Arrays.stream(numaNodes).sum()),
             "-nographic",
             "-no-reboot",
             "-kernel",
@@ -113,11 +130,23 @@ final class QemuGuest {
             "-initrd",
             initramfs.toString(),
             "-append",
-            "console=ttyS0 panic=-1 " + (iommu ? "intel_iommu=on" : "intel_iommu=off"),
+            "console=ttyS0 panic=-1 "
+                + (iommu ? "intel_iommu=on" : "intel_iommu=off")
+                + (kernelArguments.isEmpty() ? "" : " " + String.join(" ", kernelArguments)),
             "-virtfs",
             "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs",
             "local,path=" + results + ",mount_tag=results,security_model=none,multidevs=remap"));
+    if (numaNodes.length > 1) {
+      for (int node = 0; node < numaNodes.length; node++) {
+        command.addAll(
+            List.of(
+                "-object",
+                "memory-backend-ram,id=mem" + node + ",size=" + numaNodes[node] + "M",
+                "-numa",
+                "node,nodeid=" + node + ",cpus=" + (node % 2) + ",memdev=mem" + node));
+      }
+    }
     if (iommu) {
       command.addAll(List.of("-device", "intel-iommu,intremap=on,caching-mode=on"));
     }

@@ -502,6 +502,10 @@ public final class SimSysfs implements Sysfs {
       config.putShort(0x2c, (short) f.subsystem().vendor());
       config.putShort(0x2e, (short) f.subsystem().device());
       config.put(0x3d, (byte) f.interruptPin());
+      if (f.bars().stream().anyMatch(SimBar::implemented)) {
+        // The firmware turned memory decoding on at boot, as SeaBIOS does for QEMU's functions.
+        config.putShort(0x04, (short) 0x0002);
+      }
       List<SimCapability> capabilities = f.capabilities();
       if (!capabilities.isEmpty()) {
         config.putShort(0x06, (short) 0x0010);

@@ -1,0 +1,192 @@
+package dev.upcie.it.device;
+
+import static dev.upcie.sim.edu.EduRegisters.DMA_COMMAND;
+import static dev.upcie.sim.edu.EduRegisters.DMA_COUNT;
+import static dev.upcie.sim.edu.EduRegisters.DMA_DESTINATION;
+import static dev.upcie.sim.edu.EduRegisters.DMA_SOURCE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.upcie.dma.DmaSpace;
+import dev.upcie.dma.IovaRange;
+import dev.upcie.hugepages.PageSize;
+import dev.upcie.interrupt.InterruptMode;
+import dev.upcie.interrupt.Interrupts;
+import dev.upcie.junit.PciDevice;
+import dev.upcie.memory.DmaBuffer;
+import dev.upcie.memory.DmaHeap;
+import dev.upcie.memory.HugepageRegion;
+import dev.upcie.mmio.Mmio;
+import dev.upcie.pci.PciCapability;
+import dev.upcie.pci.PciConfigRegisters;
+import dev.upcie.pci.PciDeviceHandle;
+import dev.upcie.sim.edu.EduRegisters;
+import dev.upcie.support.NotSupportedException;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * QEMU 7.2's {@code edu} device through the device seam: identity, liveness, the factorial unit,
+ * the DMA engine to and from host memory, and its interrupts through the interrupt API (MSI on
+ * VFIO, INTx on UIO).
+ *
+ * <p>Guest only: the simulator has no edu model, DMA or interrupts yet; they arrive with the
+ * simulator's device-model API, and then this runs there too.
+ */
+@Tag(GuestRun.GUEST_ONLY)
+@ExtendWith(ResourceHygiene.class)
+public class EduDeviceTest {
+  private static final PageSize TWO_MB = PageSize.parse("2M");
+  // A transfer completes about 100 ms of virtual time after the command; TCG stretches that.
+  private static final Duration TRANSFER = Duration.ofSeconds(10);
+
+  @Test
+  void identifiesItselfAndAnswersTheLivenessCheck(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    Mmio bar0 = edu.bar(0);
+
+    assertThat(bar0.read(EduRegisters.ID)).as("ID: version 1.0, 0xed").isEqualTo(0x010000edL);
+    bar0.write(EduRegisters.LIVENESS, 0x12345678);
+    assertThat(bar0.read(EduRegisters.LIVENESS)).isEqualTo(~0x12345678 & 0xffffffffL);
+    assertThat(bar0.size()).isEqualTo(EduRegisters.BAR0_SIZE);
+    assertThat(edu.config().size()).as("conventional PCI").isEqualTo(256);
+    assertThat(edu.config().read(PciConfigRegisters.INTERRUPT_PIN)).isEqualTo(1);
+    assertThat(edu.config().capabilities())
+        .containsExactly(new PciCapability(PciCapability.MSI, 0x40, false, 0));
+  }
+
+  @Test
+  void computesAFactorialAndRaisesItsInterruptCause(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    Mmio bar0 = edu.bar(0);
+    bar0.write(EduRegisters.STATUS, EduRegisters.STATUS_INTERRUPT_ON_FACTORIAL.set(0, 1));
+    try {
+      bar0.write(EduRegisters.FACTORIAL, 10);
+
+      await("STATUS.COMPUTING clear")
+          .atMost(TRANSFER)
+          .until(() -> !EduRegisters.STATUS_COMPUTING.isSet(bar0.read(EduRegisters.STATUS)));
+      assertThat(bar0.read(EduRegisters.FACTORIAL)).isEqualTo(3_628_800);
+      assertThat(bar0.read(EduRegisters.INTERRUPT_STATUS))
+          .as("the factorial's interrupt cause")
+          .isEqualTo(EduRegisters.FACTORIAL_INTERRUPT);
+    } finally {
+      bar0.write(EduRegisters.INTERRUPT_ACK, EduRegisters.FACTORIAL_INTERRUPT);
+      bar0.write(EduRegisters.STATUS, 0);
+    }
+    assertThat(bar0.read(EduRegisters.INTERRUPT_STATUS)).as("acknowledged").isZero();
+  }
+
+  @Test
+  void copiesABufferToTheDeviceAndBackThroughItsDmaEngine(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    edu.config().enableBusMaster();
+    Mmio bar0 = edu.bar(0);
+    DmaSpace dma = edu.dma().withMask(EduRegisters.DMA_MASK_BITS);
+    // Node 0 lies below edu's 28-bit mask in the UIO guest (and is the only node in the other).
+    try (DmaHeap heap = dma.heap(HugepageRegion.allocate(TWO_MB.bytes(), TWO_MB, 0));
+        DmaBuffer out = heap.allocate(EduRegisters.BUFFER_SIZE);
+        DmaBuffer in = heap.allocate(EduRegisters.BUFFER_SIZE)) {
+      for (int i = 0; i < EduRegisters.BUFFER_SIZE / 8; i++) {
+        out.segment().setAtIndex(ValueLayout.JAVA_LONG, i, 0x0123_4567_89ab_cdefL * (i + 1));
+      }
+      in.segment().fill((byte) 0);
+      assertThat(out.deviceAddress().value()).isLessThan(1L << EduRegisters.DMA_MASK_BITS);
+
+      transfer(bar0, out.deviceAddress().value(), EduRegisters.BUFFER, 0);
+      transfer(bar0, EduRegisters.BUFFER, in.deviceAddress().value(), 1);
+
+      int copied = EduRegisters.MAX_TRANSFER;
+      assertThat(in.segment().asSlice(0, copied).mismatch(out.segment().asSlice(0, copied)))
+          .as("first differing byte of the %d copied", copied)
+          .isEqualTo(-1);
+      assertThat(in.segment().get(ValueLayout.JAVA_BYTE, copied)).as("the byte after").isZero();
+    }
+  }
+
+  @Test
+  void signalsTheEndOfATransferThroughTheInterruptApi(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    edu.config().enableBusMaster();
+    Interrupts irqs = edu.interrupts();
+    InterruptMode mode = irqs.modes().get(0);
+    assertThat(mode)
+        .as("the best mode the backend offers")
+        .isEqualTo(GuestRun.backend().equals("vfio") ? InterruptMode.MSI : InterruptMode.INTX);
+    Mmio bar0 = edu.bar(0);
+    irqs.enable(mode, 1);
+    try (DmaHeap heap =
+            edu.dma()
+                .withMask(EduRegisters.DMA_MASK_BITS)
+                .heap(HugepageRegion.allocate(TWO_MB.bytes(), TWO_MB, 0));
+        DmaBuffer buffer = heap.allocate(EduRegisters.BUFFER_SIZE)) {
+      bar0.write(DMA_SOURCE, buffer.deviceAddress().value());
+      bar0.write(DMA_DESTINATION, EduRegisters.BUFFER);
+      bar0.write(DMA_COUNT, EduRegisters.MAX_TRANSFER);
+      bar0.write(
+          DMA_COMMAND, EduRegisters.DMA_RUN.mask() | EduRegisters.DMA_INTERRUPT_ON_DONE.mask());
+
+      assertThat(irqs.await(0, TRANSFER)).as("interrupts on vector 0").isPositive();
+      assertThat(bar0.read(EduRegisters.INTERRUPT_STATUS) & EduRegisters.DMA_INTERRUPT)
+          .as("the cause is the finished transfer")
+          .isEqualTo(EduRegisters.DMA_INTERRUPT);
+      assertThat(EduRegisters.DMA_RUN.isSet(bar0.read(DMA_COMMAND))).isFalse();
+      acknowledge(irqs, bar0, EduRegisters.DMA_INTERRUPT);
+
+      bar0.write(EduRegisters.INTERRUPT_RAISE, 0x8000);
+      assertThat(irqs.await(0, TRANSFER)).as("an interrupt the driver raised").isPositive();
+      acknowledge(irqs, bar0, 0x8000);
+      assertThat(irqs.await(0, Duration.ofMillis(200))).as("nothing more").isZero();
+    } finally {
+      irqs.disable();
+    }
+  }
+
+  @Test
+  void refusesInterruptModesItLacksAndHasNoResetMethod(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    assertThatThrownBy(() -> edu.interrupts().enable(InterruptMode.MSIX, 1))
+        .isInstanceOf(NotSupportedException.class)
+        .hasMessageContaining("offers no MSI-X interrupts");
+    assertThat(edu.canReset()).isFalse();
+    assertThatThrownBy(edu::reset)
+        .isInstanceOf(NotSupportedException.class)
+        .hasMessageContaining("has no reset method");
+  }
+
+  @Test
+  void handsOutOnlyAddressesBelowTheDeclaredMask(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    DmaSpace dma = edu.dma().withMask(EduRegisters.DMA_MASK_BITS);
+
+    assertThat(dma.maskBits()).isEqualTo(28);
+    assertThat(dma.translated()).isEqualTo(GuestRun.backend().equals("vfio"));
+    assertThat(dma.ranges())
+        .isNotEmpty()
+        .allSatisfy(range -> assertThat(range.last()).isLessThan(1L << 28));
+    assertThat(edu.dma().ranges())
+        .extracting(IovaRange::last)
+        .anySatisfy(last -> assertThat(last).isGreaterThanOrEqualTo(1L << 28));
+  }
+
+  /** Runs one transfer ({@code direction} 0: to the device, 1: to the host) and waits for it. */
+  private static void transfer(Mmio bar0, long source, long destination, int direction) {
+    bar0.write(DMA_SOURCE, source);
+    bar0.write(DMA_DESTINATION, destination);
+    bar0.write(DMA_COUNT, EduRegisters.MAX_TRANSFER);
+    bar0.write(DMA_COMMAND, EduRegisters.DMA_TO_HOST.set(EduRegisters.DMA_RUN.mask(), direction));
+    await("DMA_COMMAND.RUN clear")
+        .atMost(TRANSFER)
+        .until(() -> !EduRegisters.DMA_RUN.isSet(bar0.read(DMA_COMMAND)));
+  }
+
+  /** Clears the cause at the device, then re-enables a masked INTx line. */
+  private static void acknowledge(Interrupts irqs, Mmio bar0, int cause) {
+    bar0.write(EduRegisters.INTERRUPT_ACK, cause);
+    irqs.unmask(0);
+  }
+}

@@ -1,0 +1,120 @@
+package dev.upcie.it.device;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Checks that a test leaves nothing of a device behind, even when it fails: no open descriptor of a
+ * device node, eventfd, sysfs file or memfd, no such mapping, and the locked memory ({@code VmLck},
+ * which VFIO type1 charges for every page it pins for DMA) back where it was.
+ *
+ * <p>The snapshot is taken before the test and compared when JUnit closes the test's store, after
+ * the {@code @PciDevice} handles (stored later) are closed: JUnit closes a store's resources in the
+ * reverse order they were added. A leak fails the test with what leaked.
+ */
+public final class ResourceHygiene implements BeforeEachCallback {
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(ResourceHygiene.class);
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    context.getStore(NAMESPACE).put("snapshot", new Check(Snapshot.take()));
+  }
+
+  /** What of a device a process can hold. */
+  record Snapshot(List<String> descriptors, List<String> mappings, long lockedKb) {
+    static Snapshot take() {
+      return new Snapshot(openDescriptors(), deviceMappings(), lockedMemoryKb());
+    }
+
+    /** What is in {@code now} and was not here: each list as a multiset difference. */
+    List<String> leaksIn(Snapshot now) {
+      List<String> leaks = new ArrayList<>();
+      List<String> fds = new ArrayList<>(now.descriptors);
+      descriptors.forEach(fds::remove);
+      fds.forEach(fd -> leaks.add("descriptor " + fd));
+      List<String> maps = new ArrayList<>(now.mappings);
+      mappings.forEach(maps::remove);
+      maps.forEach(map -> leaks.add("mapping " + map));
+      if (now.lockedKb != lockedKb) {
+        leaks.add(
+            "locked memory (VmLck) " + lockedKb + " kB before, " + now.lockedKb + " kB after");
+      }
+      return leaks;
+    }
+
+    private static List<String> openDescriptors() {
+      List<String> targets = new ArrayList<>();
+      try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+        for (Path fd : fds.toList()) {
+          try {
+            String target = Files.readSymbolicLink(fd).toString();
+            if (isDeviceResource(target)) {
+              targets.add(target);
+            }
+          } catch (IOException e) {
+            // The descriptor Files.list itself used is gone by now.
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      targets.sort(null);
+      return targets;
+    }
+
+    private static List<String> deviceMappings() {
+      try {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+            .map(line -> line.split("\\s+", 6))
+            .filter(f -> f.length == 6 && isDeviceResource(f[5]))
+            .map(f -> f[0] + " " + f[5])
+            .sorted()
+            .toList();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static long lockedMemoryKb() {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+          if (line.startsWith("VmLck:")) {
+            return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      throw new IllegalStateException("no VmLck in /proc/self/status");
+    }
+
+    /** Device nodes, VFIO and eventfd inodes, sysfs files, memfds and hugetlbfs files. */
+    private static boolean isDeviceResource(String target) {
+      return target.startsWith("/dev/")
+          || target.startsWith("anon_inode:")
+          || target.startsWith("/sys/")
+          || target.startsWith("/memfd:")
+          || target.contains("upcie-");
+    }
+  }
+
+  /** Compares when the store closes, after the devices of the test. */
+  private record Check(Snapshot before) implements AutoCloseable {
+    @Override
+    public void close() {
+      List<String> leaks = before.leaksIn(Snapshot.take());
+      if (!leaks.isEmpty()) {
+        throw new AssertionError(
+            "the test left device resources behind: " + String.join("; ", leaks));
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package dev.upcie.it.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.upcie.it.device.GuestRun;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * The script a guest runs: load modules, record the functions, bind devices with the project's
+ * binder, run test classes with the JUnit console launcher on one backend, bind the NVMe controller
+ * back; and the checks of its report on the host.
+ *
+ * <p>Every test in the guest has a default timeout and runs in a thread of its own, so one that
+ * hangs (a device that never answers) fails alone instead of losing the guest's whole report.
+ */
+final class GuestSuite {
+  static final Path TOOLS_JAR =
+      Path.of("../upcie-tools/target/upcie.jar").toAbsolutePath().normalize();
+  static final String TEST_TIMEOUT = "120 s";
+
+  private final String backend;
+  private final List<String> modules = new ArrayList<>();
+  private final Map<String, String> bindings = new LinkedHashMap<>();
+  private final List<Class<?>> tests = new ArrayList<>();
+  private final Map<String, String> properties = new LinkedHashMap<>();
+  private final List<String> after = new ArrayList<>();
+
+  /** A suite that runs its tests on {@code backend}. */
+  GuestSuite(String backend) {
+    this.backend = backend;
+  }
+
+  /** Loads these kernel modules first. */
+  GuestSuite modules(String... names) {
+    modules.addAll(List.of(names));
+    return this;
+  }
+
+  /** Binds every function with {@code id} to {@code driver} before the tests. */
+  GuestSuite bind(String id, String driver) {
+    bindings.put(id, driver);
+    return this;
+  }
+
+  /** Runs these test classes. */
+  GuestSuite tests(List<Class<?>> classes) {
+    tests.addAll(classes);
+    return this;
+  }
+
+  /** A system property for the tests. */
+  GuestSuite property(String name, String value) {
+    properties.put(name, value);
+    return this;
+  }
+
+  /** A shell command after the tests (before the NVMe controller goes back to the kernel). */
+  GuestSuite after(String command) {
+    after.add(command);
+    return this;
+  }
+
+  /** The guest's shell script; JUnit reports go to {@code results}/reports. */
+  String script(Path results) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    StringBuilder script = new StringBuilder();
+    script.append(
+        """
+        set -eu
+        export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+        mkdir -p /run/tmp
+        echo "upcie-guest: kernel $(uname -r), $(nproc) CPUs, cmdline $(cat /proc/cmdline)"
+        JAVA='%s'
+        JOPTS='-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp --sun-misc-unsafe-memory-access=allow'
+        CP='%s'
+        """
+            .formatted(java, classpath));
+    for (String module : modules) {
+      script.append("modprobe ").append(module).append('\n');
+    }
+    script.append(
+        "\"$JAVA\" $JOPTS -jar '%s' devbind list --json > '%s/devbind.json'\n"
+            .formatted(TOOLS_JAR, results));
+    bindings.forEach((id, driver) ->
+        script.append(
+            "\"$JAVA\" $JOPTS --enable-native-access=ALL-UNNAMED -cp \"$CP\""
+                + " dev.upcie.it.guest.GuestBind %s %s\n".formatted(id, driver)));
+    script.append("ls -l /dev/vfio /dev/uio* 2>/dev/null || true\n");
+    script.append("\"$JAVA\" $JOPTS -jar '%s' devbind list\n".formatted(TOOLS_JAR));
+    StringBuilder props = new StringBuilder();
+    props.append(" -Dupcie.backend=").append(backend);
+    props.append(" -D").append(GuestRun.EXPECTED_BACKEND).append('=').append(backend);
+    properties.forEach((k, v) -> props.append(" -D").append(k).append('=').append(v));
+    script.append(
+        """
+        status=0
+        "$JAVA" $JOPTS --enable-native-access=ALL-UNNAMED%s -cp "$CP" \\
+          org.junit.platform.console.ConsoleLauncher execute %s \\
+          --config 'junit.jupiter.execution.timeout.default=%s' \\
+          --config junit.jupiter.execution.timeout.thread.mode.default=SEPARATE_THREAD \\
+          --reports-dir '%s/reports' --details=tree --disable-banner --disable-ansi-colors \\
+          --fail-if-no-tests || status=$?
+        """
+            .formatted(
+                props,
+                tests.stream()
+                    .map(c -> "--select-class " + c.getName())
+                    .collect(Collectors.joining(" ")),
+                TEST_TIMEOUT,
+                results));
+    after.forEach(command -> script.append(command).append('\n'));
+    script.append(
+        "\"$JAVA\" $JOPTS --enable-native-access=ALL-UNNAMED -cp \"$CP\""
+            + " dev.upcie.it.guest.GuestBind 1b36:0010 nvme\n");
+    script.append("exit $status\n");
+    return script.toString();
+  }
+
+  /** The number of test methods the suite's classes declare. */
+  int testCount() {
+    int count = 0;
+    for (Class<?> c : tests) {
+      for (Method m : c.getDeclaredMethods()) {
+        if (m.isAnnotationPresent(Test.class)) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  /** Asserts that the guest ran every test, and every one passed. */
+  void assertAllRanAndPassed(Path results, QemuGuest.Run run) throws Exception {
+    Path xml = results.resolve("reports/TEST-junit-jupiter.xml");
+    assertThat(xml)
+        .as("JUnit XML report written by the guest; console:%n%s", run.tail(60))
+        .exists();
+    Element suite =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(xml.toFile())
+            .getDocumentElement();
+    List<String> failed = new ArrayList<>();
+    NodeList cases = suite.getElementsByTagName("testcase");
+    for (int i = 0; i < cases.getLength(); i++) {
+      Element testcase = (Element) cases.item(i);
+      for (String kind : List.of("failure", "error", "skipped")) {
+        NodeList problems = testcase.getElementsByTagName(kind);
+        if (problems.getLength() > 0) {
+          Element problem = (Element) problems.item(0);
+          failed.add(
+              kind
+                  + ": "
+                  + testcase.getAttribute("classname")
+                  + "."
+                  + testcase.getAttribute("name")
+                  + ": "
+                  + problem.getAttribute("message"));
+        }
+      }
+    }
+    assertThat(failed).as("tests that failed, errored or were skipped in the guest").isEmpty();
+    assertThat(Integer.parseInt(suite.getAttribute("tests")))
+        .as("tests run in the guest (a count of zero is a failure)")
+        .isEqualTo(testCount())
+        .isPositive();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.upcie.it.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.upcie.it.device.EduDeviceTest;
+import dev.upcie.it.device.GuestRun;
+import dev.upcie.it.device.NvmeAdminQueueTest;
+import dev.upcie.it.device.NvmeControllerRegistersTest;
+import dev.upcie.it.device.QemuNvmeConformanceTest;
+import dev.upcie.it.device.UioDmaMaskTest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real path with no IOMMU: boots QEMU with the same NVMe controller and {@code edu} device but
+ * no intel-iommu, binds both to {@code uio_pci_generic} in the guest, and runs the same device
+ * tests there on the uio backend: physical DMA addresses from hugepages, INTx through {@code
+ * /dev/uioN}.
+ *
+ * <p>{@code edu} reaches only the first 256 MiB of physical memory, so the guest has two NUMA
+ * nodes, node 0 covering exactly that, and hugepages reserved at boot on both: node 0's serve the
+ * DMA tests, node 1's show the refusal of memory above the mask.
+ */
+class QemuUioIT {
+  static final String SERIAL = "upcie-it-0002";
+
+  private static final GuestSuite SUITE =
+      new GuestSuite("uio")
+          .modules("nvme", "uio_pci_generic")
+          .bind("1b36:0010", "uio_pci_generic")
+          .bind("1234:11e8", "uio_pci_generic")
+          .property(GuestRun.NVME_SERIAL, SERIAL)
+          .tests(
+              List.of(
+                  NvmeControllerRegistersTest.class,
+                  QemuNvmeConformanceTest.class,
+                  NvmeAdminQueueTest.class,
+                  EduDeviceTest.class,
+                  UioDmaMaskTest.class));
+
+  private static Path results;
+  private static QemuGuest.Run run;
+
+  /** One boot serves every test here; if QEMU is missing they are all skipped (or fail in CI). */
+  @BeforeAll
+  static void bootTheGuestAndRunTheDeviceTests() throws Exception {
+    QemuEnvironment environment = QemuEnvironment.require();
+    assertThat(GuestSuite.TOOLS_JAR)
+        .as("the upcie CLI jar; build from the root: ./mvnw verify")
+        .exists();
+    QemuGuest guest =
+        new QemuGuest(environment, Path.of("target/qemu/uio"))
+            .iommu(false)
+            .numaNodes(256, 1792)
+            .kernelArguments("hugepagesz=2M", "hugepages=0:32,1:16")
+            .timeout(Duration.ofSeconds(Long.getLong("upcie.qemu.timeout", 900)))
+            .nvme(SERIAL, 64L << 20)
+            .edu();
+    results = guest.results();
+    run = guest.run(SUITE.script(results));
+    System.out.printf(
+        "QEMU guest run, uio (boot, bind, %d tests, power off): %.1f s%n",
+        SUITE.testCount(), run.wallTime().toMillis() / 1000.0);
+  }
+
+  @Test
+  void theProjectsBinderMovedTheDevicesToUioAndTheControllerBack() {
+    assertThat(run.console())
+        .as("console:%n%s", run.tail(80))
+        .containsPattern(
+            "guest-bind: 0000:00:[0-9a-f]{2}\\.0 bound to uio_pci_generic \\(was .* on nvme\\)")
+        .containsPattern(
+            "guest-bind: 0000:00:[0-9a-f]{2}\\.0 bound to nvme \\(was .* on uio_pci_generic\\)");
+  }
+
+  @Test
+  void everyDeviceTestRanAndPassedInTheGuest() throws Exception {
+    SUITE.assertAllRanAndPassed(results, run);
+    assertThat(run.status()).as("guest script status; console:%n%s", run.tail(80)).isZero();
+  }
+
+  @Test
+  void theGuestHadNoIommuAndHugepagesOnBothNodes() {
+    assertThat(run.console())
+        .as("console:%n%s", run.tail(80))
+        .contains("intel_iommu=off")
+        .contains("hugepages=0:32,1:16");
+  }
+}
