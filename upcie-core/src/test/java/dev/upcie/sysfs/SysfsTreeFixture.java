@@ -61,6 +61,22 @@ public final class SysfsTreeFixture {
     return this;
   }
 
+  /** Creates a directory (and its parents). */
+  public SysfsTreeFixture dir(String path) {
+    mkdirs(path);
+    return this;
+  }
+
+  /** Writes a binary attribute, such as {@code config}. */
+  public SysfsTreeFixture bytes(String path, byte[] content) {
+    try {
+      Files.write(root.resolve(path), content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
   private void mkdirs(String path) {
     try {
       Files.createDirectories(root.resolve(path));
