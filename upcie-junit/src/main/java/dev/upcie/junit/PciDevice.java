@@ -46,6 +46,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @ExtendWith(PciDeviceExtension.class)
+@SuppressWarnings(
+    "exports") // the extension is package-private; JUnit, to which it is open, makes it
 public @interface PciDevice {
 
   /** The function's address, {@code dddd:bb:dd.f} or {@code bb:dd.f}; empty for any. */

@@ -1,0 +1,15 @@
+/**
+ * {@code @PciDevice}: a JUnit Jupiter extension that hands a test a simulated or a real PCI device.
+ */
+module dev.upcie.junit {
+  requires transitive dev.upcie.core;
+  requires transitive org.junit.jupiter.api;
+  // The default backend: tests run on the simulator unless the run asks for real devices.
+  requires dev.upcie.sim;
+
+  exports dev.upcie.junit;
+
+  // JUnit instantiates the extension reflectively.
+  opens dev.upcie.junit to
+      org.junit.platform.commons;
+}

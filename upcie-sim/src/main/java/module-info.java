@@ -1,0 +1,18 @@
+/**
+ * The uPCIe simulator: a simulated machine (a sysfs with the kernel's write semantics, device
+ * models behind register-file BARs) that stands in for the real one, as the {@code sim} backend.
+ */
+@SuppressWarnings("requires-automatic") // jimfs has an Automatic-Module-Name, no descriptor
+module dev.upcie.sim {
+  requires transitive dev.upcie.core;
+  requires com.google.common.jimfs;
+
+  exports dev.upcie.sim;
+  exports dev.upcie.sim.edu;
+  exports dev.upcie.sim.mmio;
+  exports dev.upcie.sim.nvme;
+  exports dev.upcie.sim.sysfs;
+
+  provides dev.upcie.backend.DeviceBackend with
+      dev.upcie.sim.SimBackend;
+}
