@@ -6,7 +6,14 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Objects;
 
-/** {@link Mmio} over a memory segment: a mapped BAR, or any memory laid out like one. */
+/**
+ * {@link Mmio} over a memory segment: a mapped BAR, or any memory laid out like one.
+ *
+ * <p>The segment checks each access (bounds, alignment, and that the mapping is still there); the
+ * failures are translated into this window's terms. Checking once more here would cost a fifth of
+ * an access (see docs/benchmarks.md), which is what an ordered access already costs over C: after
+ * each one the JIT must load and check again what it checked before.
+ */
 final class SegmentMmio implements Mmio {
   private static final VarHandle INT =
       ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
@@ -35,127 +42,150 @@ final class SegmentMmio implements Mmio {
 
   @Override
   public int getIntVolatile(long offset) {
-    Mmio.checkAccess(name, size, offset, Integer.BYTES);
     try {
       return (int) INT.getVolatile(segment, offset);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Integer.BYTES, e);
     }
   }
 
   @Override
   public void putIntVolatile(long offset, int value) {
-    Mmio.checkAccess(name, size, offset, Integer.BYTES);
     try {
       INT.setVolatile(segment, offset, value);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Integer.BYTES, e);
     }
   }
 
   @Override
   public long getLongVolatile(long offset) {
-    Mmio.checkAccess(name, size, offset, Long.BYTES);
     try {
       return (long) LONG.getVolatile(segment, offset);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Long.BYTES, e);
     }
   }
 
   @Override
   public void putLongVolatile(long offset, long value) {
-    Mmio.checkAccess(name, size, offset, Long.BYTES);
     try {
       LONG.setVolatile(segment, offset, value);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Long.BYTES, e);
     }
   }
 
   @Override
   public int getIntAcquire(long offset) {
-    Mmio.checkAccess(name, size, offset, Integer.BYTES);
     try {
       return (int) INT.getAcquire(segment, offset);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Integer.BYTES, e);
     }
   }
 
   @Override
   public int getIntOpaque(long offset) {
-    Mmio.checkAccess(name, size, offset, Integer.BYTES);
     try {
       return (int) INT.getOpaque(segment, offset);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Integer.BYTES, e);
     }
   }
 
   @Override
   public void putIntRelease(long offset, int value) {
-    Mmio.checkAccess(name, size, offset, Integer.BYTES);
     try {
       INT.setRelease(segment, offset, value);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Integer.BYTES, e);
     }
   }
 
   @Override
   public void putIntOpaque(long offset, int value) {
-    Mmio.checkAccess(name, size, offset, Integer.BYTES);
     try {
       INT.setOpaque(segment, offset, value);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Integer.BYTES, e);
     }
   }
 
   @Override
   public long getLongAcquire(long offset) {
-    Mmio.checkAccess(name, size, offset, Long.BYTES);
     try {
       return (long) LONG.getAcquire(segment, offset);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Long.BYTES, e);
     }
   }
 
   @Override
   public long getLongOpaque(long offset) {
-    Mmio.checkAccess(name, size, offset, Long.BYTES);
     try {
       return (long) LONG.getOpaque(segment, offset);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Long.BYTES, e);
     }
   }
 
   @Override
   public void putLongRelease(long offset, long value) {
-    Mmio.checkAccess(name, size, offset, Long.BYTES);
     try {
       LONG.setRelease(segment, offset, value);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Long.BYTES, e);
     }
   }
 
   @Override
   public void putLongOpaque(long offset, long value) {
-    Mmio.checkAccess(name, size, offset, Long.BYTES);
     try {
       LONG.setOpaque(segment, offset, value);
     } catch (IllegalStateException e) {
       throw closed(e);
+    } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+      throw refused(offset, Long.BYTES, e);
     }
   }
 
   @Override
   public String toString() {
     return "Mmio[" + name + ", 0x" + Long.toHexString(size) + " bytes]";
+  }
+
+  /** The segment refused an access: say it in the window's terms, as {@link Mmio#checkAccess}. */
+  private RuntimeException refused(long offset, int width, RuntimeException cause) {
+    try {
+      Mmio.checkAccess(name, size, offset, width);
+    } catch (RuntimeException e) {
+      e.initCause(cause);
+      return e;
+    }
+    return cause;
   }
 
   private IllegalStateException closed(IllegalStateException cause) {

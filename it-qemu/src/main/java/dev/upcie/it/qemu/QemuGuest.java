@@ -208,6 +208,8 @@ final class QemuGuest {
         mount -t proc proc /proc
         mount -t sysfs sysfs /sys
         mount -t devtmpfs devtmpfs /dev
+        # Loopback: JMH talks to its forked JVMs over it.
+        ifconfig lo 127.0.0.1 up || fail cannot bring up the loopback interface
         """);
     for (String module : load) {
       String file = module.substring(module.lastIndexOf('/') + 1);

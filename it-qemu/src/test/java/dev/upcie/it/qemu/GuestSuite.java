@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.upcie.it.device.GuestRun;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,7 +27,15 @@ import org.w3c.dom.NodeList;
 final class GuestSuite {
   static final Path TOOLS_JAR =
       Path.of("../upcie-tools/target/upcie.jar").toAbsolutePath().normalize();
+  static final Path BENCHMARKS_JAR =
+      Path.of("../upcie-bench/target/benchmarks.jar").toAbsolutePath().normalize();
   static final String TEST_TIMEOUT = "120 s";
+
+  /**
+   * System property: {@code full} runs the guest benchmarks with their own warm-up and measurement
+   * (ci/bench, for the figures); otherwise each runs once, briefly, so none rots.
+   */
+  static final String BENCH_PROPERTY = "upcie.bench";
 
   private final String backend;
   private final List<String> modules = new ArrayList<>();
@@ -121,6 +130,15 @@ final class GuestSuite {
                 TEST_TIMEOUT,
                 results));
     after.forEach(command -> script.append(command).append('\n'));
+    String jmh = "full".equals(System.getProperty(BENCH_PROPERTY)) ? "" : " -wi 1 -i 1 -w 1s -r 1s";
+    script.append(
+        """
+        "$JAVA" -XX:-UsePerfData -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp \\
+          --enable-native-access=ALL-UNNAMED -Dupcie.backend=%s \\
+          -jar '%s' 'dev.upcie.bench.guest' -f 1%s -foe true \\
+          -rf csv -rff '%s/jmh.csv' || status=$((status == 0 ? 1 : status))
+        """
+            .formatted(backend, BENCHMARKS_JAR, jmh, results));
     script.append(
         "\"$JAVA\" $JOPTS --enable-native-access=ALL-UNNAMED -cp \"$CP\""
             + " dev.upcie.it.guest.GuestBind 1b36:0010 nvme\n");
@@ -139,6 +157,47 @@ final class GuestSuite {
       }
     }
     return count;
+  }
+
+  /**
+   * Asserts that the guest benchmarks ran and measured something; returns their figures as lines
+   * such as {@code vfio roundTrip: 120.5 us/op (p0.50 98.3, p0.99 410.0)}, for the run's output.
+   */
+  List<String> assertBenchmarksRan(Path results) throws Exception {
+    Path csv = results.resolve("jmh.csv");
+    assertThat(csv).as("JMH results written by the guest").exists();
+    Map<String, String> primary = new LinkedHashMap<>();
+    Map<String, List<String>> percentiles = new LinkedHashMap<>();
+    List<String> lines = Files.readAllLines(csv);
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.replace("\"", "").split(",");
+      String benchmark = f[0].replaceAll(".*\\.", "");
+      double score = Double.parseDouble(f[4]);
+      assertThat(score).as("score of %s", f[0]).isPositive();
+      if (benchmark.contains(":")) {
+        String[] parts = benchmark.split(":");
+        if (parts[1].equals("p0.50") || parts[1].equals("p0.99")) {
+          percentiles
+              .computeIfAbsent(parts[0], k -> new ArrayList<>())
+              .add(String.format("%s %.1f", parts[1], score));
+        }
+      } else {
+        primary.put(benchmark, String.format("%.1f %s", score, f[6]));
+      }
+    }
+    assertThat(primary.keySet()).as("guest benchmarks").hasSize(2);
+    List<String> figures = new ArrayList<>();
+    primary.forEach((benchmark, score) ->
+        figures.add(
+            backend
+                + " "
+                + benchmark
+                + ": "
+                + score
+                + (percentiles.containsKey(benchmark)
+                    ? " (" + String.join(", ", percentiles.get(benchmark)) + ")"
+                    : "")));
+    return figures;
   }
 
   /** Asserts that the guest ran every test, and every one passed. */

@@ -87,6 +87,14 @@ class QemuVfioIT {
             "guest-bind: 0000:00:[0-9a-f]{2}\\.0 bound to nvme \\(was .* on vfio-pci\\)");
   }
 
+  /** The interrupt round trip and DMA mapping benchmarks, briefly (fully under ci/bench). */
+  @Test
+  void theGuestBenchmarksRan() throws Exception {
+    SUITE
+        .assertBenchmarksRan(results)
+        .forEach(f -> System.out.println("QEMU guest benchmark, " + f));
+  }
+
   @Test
   void everyDeviceTestRanAndPassedInTheGuest() throws Exception {
     SUITE.assertAllRanAndPassed(results, run);
