@@ -1,10 +1,14 @@
 package dev.upcie.backend;
 
+import dev.upcie.host.Host;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.support.UpcieException;
 import java.util.Objects;
 
-/** What a {@link DeviceBackend#probe} found: the function it would open, or why it cannot. */
+/**
+ * What a {@link DeviceBackend#probe} found: the function it would open and the machine it is on, or
+ * why it cannot.
+ */
 public sealed interface Availability {
 
   /** True if the backend can serve. */
@@ -13,14 +17,17 @@ public sealed interface Availability {
   }
 
   /**
-   * The backend can open {@code function}.
+   * The backend can open {@code function} on {@code host}.
    *
    * @param function the function it would open
+   * @param host the machine it is on: the one probed, or (the simulator, probed with a real
+   *     machine) the machine the backend serves instead
    */
-  record Available(PciFunction function) implements Availability {
-    /** Checks the function. */
+  record Available(PciFunction function, Host host) implements Availability {
+    /** Checks both. */
     public Available {
       Objects.requireNonNull(function, "function");
+      Objects.requireNonNull(host, "host");
     }
   }
 
@@ -33,11 +40,6 @@ public sealed interface Availability {
     /** Checks the failure. */
     public Unavailable {
       Objects.requireNonNull(failure, "failure");
-    }
-
-    /** Unavailable for {@code reason}. */
-    public Unavailable(String reason) {
-      this(new UpcieException(reason));
     }
 
     /** Why, and what to do about it. */

@@ -38,6 +38,16 @@ public interface DeviceBackend {
   Optional<String> driver();
 
   /**
+   * Where {@code auto} tries this backend among the others, lowest first: backends with an IOMMU
+   * between the device and memory before those without, real devices before the simulator. {@code
+   * vfio} is 10, {@code uio} 20, {@code sim} 100; by default 50 for a backend that needs a kernel
+   * driver and 100 for one that does not.
+   */
+  default int preference() {
+    return driver().isPresent() ? 50 : 100;
+  }
+
+  /**
    * The machine this backend serves when the caller names none: this machine for the real backends,
    * a fresh simulated machine for the simulator.
    */

@@ -29,9 +29,10 @@ import java.util.function.Function;
  * }
  * }</pre>
  *
- * <p>{@code auto} tries the backends that serve real devices first (those that need a kernel
- * driver, by name: {@code uio}, {@code vfio}), then the others ({@code sim}): a function bound to
- * {@code vfio-pci} is opened through VFIO, and where none is, the simulator stands in.
+ * <p>{@code auto} tries the backends in their {@link DeviceBackend#preference() preference} order:
+ * {@code vfio} (an IOMMU between device and memory), {@code uio}, then {@code sim}. A function
+ * bound to {@code vfio-pci} is opened through VFIO, and where nothing matching is bound to a
+ * user-space driver, the simulator stands in.
  */
 public final class DeviceBackends {
   /** The name that lets the toolkit choose. */
@@ -93,7 +94,8 @@ public final class DeviceBackends {
       DeviceBackend backend = named(name);
       Host host = hostFor.apply(backend);
       return switch (backend.probe(selector, host)) {
-        case Availability.Available available -> new Choice(backend, host, available.function());
+        case Availability.Available available ->
+            new Choice(backend, available.host(), available.function());
         case Availability.Unavailable unavailable -> throw unavailable.failure();
       };
     }
@@ -107,7 +109,7 @@ public final class DeviceBackends {
       }
       switch (backend.probe(selector, host)) {
         case Availability.Available available -> {
-          return new Choice(backend, host, available.function());
+          return new Choice(backend, available.host(), available.function());
         }
         case Availability.Unavailable unavailable -> {
           if (driver.isPresent()) {
@@ -166,16 +168,15 @@ public final class DeviceBackends {
     }
     List<DeviceBackend> backends = new ArrayList<>(byName.values());
     backends.sort(
-        Comparator.comparing((DeviceBackend b) -> b.driver().isEmpty())
-            .thenComparing(DeviceBackend::name));
+        Comparator.comparingInt(DeviceBackend::preference).thenComparing(DeviceBackend::name));
     return List.copyOf(backends);
   }
 
   /**
-   * A backend, the machine it looked at, and the function it found there.
+   * A backend, the machine the function is on, and the function.
    *
    * @param backend the backend
-   * @param host the machine
+   * @param host the machine the function is on
    * @param function the function it will open
    */
   public record Choice(DeviceBackend backend, Host host, PciFunction function) {

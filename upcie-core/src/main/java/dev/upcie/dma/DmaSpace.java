@@ -82,8 +82,11 @@ public interface DmaSpace {
           .region(DmaRegion.mapped(region, mapping.translation(), mapping))
           .build();
     } catch (RuntimeException e) {
-      mapping.close();
-      region.close();
+      try {
+        mapping.close();
+      } finally {
+        region.close();
+      }
       throw e;
     }
   }

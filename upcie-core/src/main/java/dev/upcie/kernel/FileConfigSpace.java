@@ -1,5 +1,6 @@
 package dev.upcie.kernel;
 
+import dev.upcie.errno.Errno;
 import dev.upcie.errno.ErrnoException;
 import dev.upcie.pci.ConfigSpace;
 import dev.upcie.pci.PciException;
@@ -94,9 +95,12 @@ public final class FileConfigSpace implements ConfigSpace {
       throw new PciException(
           "short read of "
               + where(offset, width)
-              + " ("
+              + ": "
               + n
-              + " bytes): beyond the first 64 bytes, config space is readable by root only");
+              + " bytes"
+              + (offset >= 64
+                  ? " (the kernel shows a process without CAP_SYS_ADMIN only the first 64 bytes)"
+                  : ""));
     }
   }
 
@@ -111,7 +115,7 @@ public final class FileConfigSpace implements ConfigSpace {
               + where(offset, width)
               + ": "
               + e.getMessage()
-              + (e.is(dev.upcie.errno.Errno.EACCES) || e.is(dev.upcie.errno.Errno.EPERM)
+              + (e.is(Errno.EACCES) || e.is(Errno.EPERM)
                   ? "; writing config space needs root"
                   : ""),
           e);

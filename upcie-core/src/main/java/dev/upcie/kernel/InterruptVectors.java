@@ -4,6 +4,7 @@ import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.interrupt.Interrupts;
 import dev.upcie.support.NotSupportedException;
 import dev.upcie.sys.NativeFd;
+import dev.upcie.sys.Posix;
 import dev.upcie.sys.Syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +15,13 @@ import java.util.List;
 /**
  * Enabled interrupt vectors, one readable descriptor each, and the waiting on them that the real
  * backends share: {@code ppoll} for readability, then a read of the count. Nothing allocates on the
- * waiting path: each vector has its call structures in a shared arena from the start.
+ * waiting path: each vector has its call structures from the start.
+ *
+ * <p>Closing wakes every waiter (through a wake eventfd polled beside each vector), which then
+ * throws {@link IllegalStateException}; so {@code disable()} or a device's {@code close()} from
+ * another thread never leaves a waiter asleep until its timeout. The call structures are left to
+ * the garbage collector ({@code Arena.ofAuto()}): a waiter may still be inside {@code ppoll} with
+ * them when the vectors close.
  */
 public final class InterruptVectors implements AutoCloseable {
 
@@ -30,11 +37,12 @@ public final class InterruptVectors implements AutoCloseable {
   private final NativeFd[] fds;
   private final boolean ownsFds;
   private final Counter counter;
-  private final Arena arena = Arena.ofShared();
+  private final NativeFd wake;
   private final MemorySegment[] pollfds;
   private final MemorySegment[] timespecs;
   private final MemorySegment[] buffers;
   private final long[] totals;
+  private volatile boolean closed;
 
   /**
    * Vectors over {@code fds}, which this object closes.
@@ -60,11 +68,13 @@ public final class InterruptVectors implements AutoCloseable {
     this.ownsFds = ownsFds;
     this.counter = counter;
     this.totals = totals;
+    this.wake = Syscalls.eventfd(Posix.EFD_NONBLOCK);
+    Arena arena = Arena.ofAuto();
     this.pollfds = new MemorySegment[fds.length];
     this.timespecs = new MemorySegment[fds.length];
     this.buffers = new MemorySegment[fds.length];
     for (int i = 0; i < fds.length; i++) {
-      pollfds[i] = arena.allocate(Syscalls.POLLFD_BYTES, 8);
+      pollfds[i] = arena.allocate(Syscalls.POLLFDS_BYTES, 8);
       timespecs[i] = arena.allocate(Syscalls.TIMESPEC_BYTES, 8);
       buffers[i] = arena.allocate(counter == Counter.EVENTFD ? 8 : 4, 8);
     }
@@ -75,16 +85,22 @@ public final class InterruptVectors implements AutoCloseable {
     return fds.length;
   }
 
-  /** Waits for {@code vector}; the count of signals since last asked, or 0 on timeout. */
+  /**
+   * Waits for {@code vector}; the count of signals since last asked, or 0 on timeout.
+   *
+   * @throws IllegalStateException if the vectors are closed, before or during the wait
+   */
   public long await(int vector, long timeoutNanos) {
-    if (!Syscalls.pollReadable(fds[vector], pollfds[vector], timespecs[vector], timeoutNanos)) {
-      return 0;
-    }
-    return drain(vector);
+    checkOpen();
+    int ready =
+        Syscalls.pollReadable(fds[vector], wake, pollfds[vector], timespecs[vector], timeoutNanos);
+    checkOpen();
+    return ready == Syscalls.READABLE ? drain(vector) : 0;
   }
 
   /** The count of signals since last asked, without waiting. */
   public long drain(int vector) {
+    checkOpen();
     if (Syscalls.tryRead(fds[vector], buffers[vector]) < 0) {
       return 0;
     }
@@ -97,15 +113,31 @@ public final class InterruptVectors implements AutoCloseable {
     return fired;
   }
 
-  /** Closes the descriptors this object owns and frees the call structures. */
+  /** Wakes every waiter, and closes the descriptors this object owns. Later calls do nothing. */
   @Override
   public void close() {
-    if (ownsFds) {
-      for (NativeFd fd : fds) {
-        fd.close();
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try (Arena arena = Arena.ofConfined()) {
+      Syscalls.write(wake, arena.allocateFrom(ValueLayout.JAVA_LONG, 1L));
+    } finally {
+      // A waiter still in ppoll keeps its descriptors open until it returns (NativeFd).
+      wake.close();
+      if (ownsFds) {
+        for (NativeFd fd : fds) {
+          fd.close();
+        }
       }
     }
-    arena.close();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException(
+          "interrupts of " + name + " were disabled (or the device closed) while in use");
+    }
   }
 
   /**

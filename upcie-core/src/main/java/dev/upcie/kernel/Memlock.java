@@ -3,7 +3,6 @@ package dev.upcie.kernel;
 import dev.upcie.dma.DmaException;
 import dev.upcie.host.Host;
 import dev.upcie.support.Sizes;
-import dev.upcie.sys.SystemCalls;
 import java.util.OptionalLong;
 
 /**
@@ -13,15 +12,17 @@ import java.util.OptionalLong;
 public final class Memlock {
   private Memlock() {}
 
+  private static final long CAP_IPC_LOCK = 1L << 14;
+
   /**
-   * Checks that pinning {@code bytes} more stays within {@code RLIMIT_MEMLOCK}; root (with {@code
-   * CAP_IPC_LOCK}) has no limit.
+   * Checks that pinning {@code bytes} more stays within {@code RLIMIT_MEMLOCK}; a process with
+   * {@code CAP_IPC_LOCK} (root, or a service granted it) has no limit.
    *
    * @param what what is being attempted, for the message
    * @throws DmaException saying the limit, what is locked already, and how to raise it
    */
-  public static void check(Host host, SystemCalls calls, long bytes, String what) {
-    if (calls.geteuid() == 0) {
+  public static void check(Host host, long bytes, String what) {
+    if ((host.procfs().effectiveCapabilities() & CAP_IPC_LOCK) != 0) {
       return;
     }
     OptionalLong limit = host.procfs().memlockLimit();
@@ -40,7 +41,7 @@ public final class Memlock {
               + ", "
               + Sizes.human(locked)
               + " locked already); raise it (ulimit -l, or LimitMEMLOCK= for a systemd"
-              + " service) or run as root");
+              + " service), grant the process CAP_IPC_LOCK, or run as root");
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.upcie.memory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A piece of DMA memory from a {@link DmaHeap}: a segment for the CPU and device addresses for the
@@ -68,8 +69,14 @@ public final class DmaBuffer implements AutoCloseable {
     return size;
   }
 
-  /** The device address of the first byte. */
+  /**
+   * The device address of the first byte.
+   *
+   * @throws IllegalStateException once the buffer is freed: a device given it could write into
+   *     memory that now belongs to someone else
+   */
   public DeviceAddress deviceAddress() {
+    checkLive();
     return translation.translate(offset);
   }
 
@@ -78,6 +85,7 @@ public final class DmaBuffer implements AutoCloseable {
    * hugepage is not contiguous, so each page must be translated on its own.
    */
   public DeviceAddress deviceAddress(long at) {
+    checkLive();
     if (at < 0 || at >= size) {
       throw new IndexOutOfBoundsException(
           "offset " + at + " is outside this " + size + "-byte buffer");
@@ -90,9 +98,11 @@ public final class DmaBuffer implements AutoCloseable {
    * where it allocates nothing (unless it throws).
    *
    * @throws IndexOutOfBoundsException if {@code at} is outside the buffer
+   * @throws IllegalStateException once the buffer is freed
    */
   public long deviceAddressValue(long at) {
-    return translation.translateValue(offset + java.util.Objects.checkIndex(at, size));
+    checkLive();
+    return translation.translateValue(offset + Objects.checkIndex(at, size));
   }
 
   /** How many bytes from {@code at} on the device can reach by adding to its address. */
@@ -115,12 +125,24 @@ public final class DmaBuffer implements AutoCloseable {
     heap.freeIfLive(this);
   }
 
+  private void checkLive() {
+    if (freed) {
+      throw new IllegalStateException(
+          "this " + size + "-byte buffer is freed; its device address must not be used");
+    }
+  }
+
   void closeSegment() {
     arena.close();
   }
 
   @Override
   public String toString() {
-    return "DmaBuffer[" + size + " bytes at " + deviceAddress() + (freed ? ", freed" : "") + "]";
+    return "DmaBuffer["
+        + size
+        + " bytes at "
+        + translation.translate(offset)
+        + (freed ? ", freed" : "")
+        + "]";
   }
 }

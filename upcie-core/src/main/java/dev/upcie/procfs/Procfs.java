@@ -109,6 +109,19 @@ public final class Procfs {
     throw new UpcieException("no \"VmLck\" line in " + tree.resolve("self/status"));
   }
 
+  /**
+   * The effective capabilities of this process, {@code CapEff} in {@code self/status}, as a bit
+   * set: bit 14 is {@code CAP_IPC_LOCK}, bit 21 {@code CAP_SYS_ADMIN}.
+   */
+  public long effectiveCapabilities() {
+    for (String line : tree.read("self/status").lines().toList()) {
+      if (line.startsWith("CapEff:")) {
+        return Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16);
+      }
+    }
+    throw new UpcieException("no \"CapEff\" line in " + tree.resolve("self/status"));
+  }
+
   /** Asks the kernel to compact memory, which helps it find free hugepages. Needs root. */
   public void compactMemory() {
     tree.write("sys/vm/compact_memory", "1");

@@ -177,6 +177,9 @@ final class LibC {
           CAPTURE_ERRNO,
           Linker.Option.firstVariadicArg(1));
 
+  /** {@code int getpagesize(void)}: cannot fail. */
+  static final MethodHandle GETPAGESIZE = downcall("getpagesize", FunctionDescriptor.of(JAVA_INT));
+
   /** {@code uid_t geteuid(void)}: cannot fail. */
   static final MethodHandle GETEUID = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
 

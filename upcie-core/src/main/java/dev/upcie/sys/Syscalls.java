@@ -238,40 +238,60 @@ public final class Syscalls {
     }
   }
 
-  /** The size of the {@code struct pollfd} {@link #pollReadable} fills in. */
-  public static final long POLLFD_BYTES = 8;
+  /** The size of the two {@code struct pollfd} {@link #pollReadable} fills in. */
+  public static final long POLLFDS_BYTES = 16;
 
   /** The size of the {@code struct timespec} {@link #pollReadable} fills in. */
   public static final long TIMESPEC_BYTES = 16;
 
+  /** {@link #pollReadable}: {@code fd} is readable. */
+  public static final int READABLE = 1;
+
+  /** {@link #pollReadable}: {@code wake} is readable: someone wants the waiter back. */
+  public static final int WOKEN = 2;
+
   /**
-   * Waits up to {@code timeoutNanos} for {@code fd} to become readable ({@code ppoll} with {@code
-   * POLLIN}), retrying on signals with the time left. Allocates nothing: the caller provides the
-   * call's structures, {@link #POLLFD_BYTES} and {@link #TIMESPEC_BYTES} bytes, reusable.
+   * Waits up to {@code timeoutNanos} for {@code fd}, or {@code wake}, to become readable ({@code
+   * ppoll} with {@code POLLIN}), retrying on signals with the time left. Allocates nothing: the
+   * caller provides the call's structures, {@link #POLLFDS_BYTES} and {@link #TIMESPEC_BYTES}
+   * bytes, reusable.
    *
-   * @return true if readable, false if the time ran out
+   * @return {@link #READABLE}, {@link #WOKEN}, or 0 if the time ran out
    */
-  public static boolean pollReadable(
-      NativeFd fd, MemorySegment pollfd, MemorySegment timespec, long timeoutNanos) {
+  public static int pollReadable(
+      NativeFd fd,
+      NativeFd wake,
+      MemorySegment pollfds,
+      MemorySegment timespec,
+      long timeoutNanos) {
     long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
     int f = fd.acquire();
     try {
-      while (true) {
-        long left = Math.max(0, deadline - System.nanoTime());
-        pollfd.set(ValueLayout.JAVA_INT, 0, f);
-        pollfd.set(ValueLayout.JAVA_SHORT, 4, Posix.POLLIN);
-        pollfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-        timespec.set(ValueLayout.JAVA_LONG, 0, left / 1_000_000_000L);
-        timespec.set(ValueLayout.JAVA_LONG, 8, left % 1_000_000_000L);
-        int r =
-            (int) LibC.PPOLL.invokeExact(LibC.capture(), pollfd, 1L, timespec, MemorySegment.NULL);
-        if (r > 0) {
-          return true;
+      int w = wake.acquire();
+      try {
+        while (true) {
+          long left = Math.max(0, deadline - System.nanoTime());
+          pollfds.set(ValueLayout.JAVA_INT, 0, f);
+          pollfds.set(ValueLayout.JAVA_SHORT, 4, Posix.POLLIN);
+          pollfds.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+          pollfds.set(ValueLayout.JAVA_INT, 8, w);
+          pollfds.set(ValueLayout.JAVA_SHORT, 12, Posix.POLLIN);
+          pollfds.set(ValueLayout.JAVA_SHORT, 14, (short) 0);
+          timespec.set(ValueLayout.JAVA_LONG, 0, left / 1_000_000_000L);
+          timespec.set(ValueLayout.JAVA_LONG, 8, left % 1_000_000_000L);
+          int r =
+              (int)
+                  LibC.PPOLL.invokeExact(LibC.capture(), pollfds, 2L, timespec, MemorySegment.NULL);
+          if (r > 0) {
+            return pollfds.get(ValueLayout.JAVA_SHORT, 14) != 0 ? WOKEN : READABLE;
+          }
+          if (r == 0) {
+            return 0;
+          }
+          retryOrThrow("ppoll", fd.path());
         }
-        if (r == 0) {
-          return false;
-        }
-        retryOrThrow("ppoll", fd.path());
+      } finally {
+        wake.release();
       }
     } catch (Throwable t) {
       throw LibC.rethrow(t);
@@ -347,6 +367,15 @@ public final class Syscalls {
           throw new UnsupportedOperationException(
               "mbind: no system call number for " + System.getProperty("os.arch"));
     };
+  }
+
+  /** The size of a base page, as the kernel maps memory ({@code getpagesize}). */
+  public static int pageSize() {
+    try {
+      return (int) LibC.GETPAGESIZE.invokeExact();
+    } catch (Throwable t) {
+      throw LibC.rethrow(t);
+    }
   }
 
   /** The effective user id; 0 is root. */

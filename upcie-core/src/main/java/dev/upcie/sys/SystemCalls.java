@@ -71,9 +71,4 @@ public interface SystemCalls {
   default NativeFd eventfd(int flags) {
     return Syscalls.eventfd(flags);
   }
-
-  /** {@link Syscalls#geteuid}. */
-  default int geteuid() {
-    return Syscalls.geteuid();
-  }
 }

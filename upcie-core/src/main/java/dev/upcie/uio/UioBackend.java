@@ -42,6 +42,11 @@ public final class UioBackend implements DeviceBackend {
   }
 
   @Override
+  public int preference() {
+    return 20;
+  }
+
+  @Override
   public Host defaultHost() {
     return Host.system();
   }
@@ -49,9 +54,9 @@ public final class UioBackend implements DeviceBackend {
   @Override
   public Availability probe(PciSelector selector, Host host) {
     try {
-      return new Availability.Available(preflight(selector, host).function());
+      return new Availability.Available(preflight(selector, host).function(), host);
     } catch (UpcieException e) {
-      return new Availability.Unavailable(e.getMessage());
+      return new Availability.Unavailable(e);
     }
   }
 

@@ -26,6 +26,7 @@ final class UioInterrupts implements Interrupts {
   private final NativeFd uio;
   private final String uioName;
   private final String name;
+  private final int intxVectors;
   private volatile InterruptVectors vectors;
 
   UioInterrupts(
@@ -35,14 +36,12 @@ final class UioInterrupts implements Interrupts {
     this.uio = uio;
     this.uioName = uioName;
     this.name = name;
+    this.intxVectors = config.read(PciConfigRegisters.INTERRUPT_PIN) == 0 ? 0 : 1;
   }
 
   @Override
   public int vectors(InterruptMode mode) {
-    if (mode != InterruptMode.INTX) {
-      return 0;
-    }
-    return config.read(PciConfigRegisters.INTERRUPT_PIN) == 0 ? 0 : 1;
+    return mode == InterruptMode.INTX ? intxVectors : 0;
   }
 
   @Override

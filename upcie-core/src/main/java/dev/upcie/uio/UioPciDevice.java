@@ -16,13 +16,13 @@ import dev.upcie.support.NotSupportedException;
 import dev.upcie.support.Sizes;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
+import dev.upcie.sys.Syscalls;
 import dev.upcie.sys.SystemCalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -35,7 +35,6 @@ final class UioPciDevice implements PciDeviceHandle {
   // IORESOURCE_IO and IORESOURCE_MEM in the flags column of sysfs "resource".
   private static final long IORESOURCE_IO = 0x100;
   private static final long IORESOURCE_MEM = 0x200;
-  private static final long PAGE = 4096;
 
   private final PciFunction function;
   private final Host host;
@@ -43,8 +42,7 @@ final class UioPciDevice implements PciDeviceHandle {
   private final String dir;
   private final NativeFd uio;
   private final NativeFd configFd;
-  private final Arena arena = Arena.ofShared();
-  private final List<NativeFd> barFds = new ArrayList<>();
+  private final Arena arena;
   private final Mmio[] bars = new Mmio[BAR_COUNT];
   private final ConfigSpace config;
   private final UioInterrupts interrupts;
@@ -58,13 +56,15 @@ final class UioPciDevice implements PciDeviceHandle {
       NativeFd uio,
       NativeFd configFd,
       int size,
-      String uioName) {
+      String uioName,
+      Arena arena) {
     this.function = function;
     this.host = host;
     this.calls = calls;
     this.dir = PciBus.dir(function.address());
     this.uio = uio;
     this.configFd = configFd;
+    this.arena = arena;
     this.config =
         new FileConfigSpace(
             "config space of " + function.address(), calls, configFd, 0, size, arena);
@@ -77,24 +77,29 @@ final class UioPciDevice implements PciDeviceHandle {
   /** Opens {@code function}, bound to uio_pci_generic with {@code node} as its UIO device. */
   static UioPciDevice open(PciFunction function, Path node, Host host) {
     SystemCalls calls = SystemCalls.of(host);
-    NativeFd uio = openFile(calls, node, Posix.O_RDWR | Posix.O_NONBLOCK, function);
+    Path configPath = host.sysfs().resolve(PciBus.dir(function.address()) + "/config");
+    NativeFd uio = null;
     NativeFd config = null;
+    Arena arena = Arena.ofShared();
     try {
-      Path configPath = host.sysfs().resolve(PciBus.dir(function.address()) + "/config");
+      uio = openFile(calls, node, Posix.O_RDWR | Posix.O_NONBLOCK, function);
       config = openFile(calls, configPath, Posix.O_RDWR, function);
       int size = (int) Files.size(configPath);
       return new UioPciDevice(
-          function, host, calls, uio, config, size, node.getFileName().toString());
-    } catch (IOException e) {
-      uio.close();
-      config.close();
-      throw new UioException("cannot size the config space of " + function.address() + ": " + e, e);
-    } catch (RuntimeException e) {
-      uio.close();
+          function, host, calls, uio, config, size, node.getFileName().toString(), arena);
+    } catch (IOException | RuntimeException e) {
+      arena.close();
       if (config != null) {
         config.close();
       }
-      throw e;
+      if (uio != null) {
+        uio.close();
+      }
+      if (e instanceof IOException io) {
+        throw new UioException(
+            "cannot size the config space of " + function.address() + ": " + io, io);
+      }
+      throw (RuntimeException) e;
     }
   }
 
@@ -146,15 +151,16 @@ final class UioPciDevice implements PciDeviceHandle {
                 + ((resource[2] & IORESOURCE_IO) != 0 ? "an I/O-port BAR" : "not a memory BAR"));
       }
       Path file = host.sysfs().resolve(dir + "/resource" + index);
-      NativeFd fd = openFile(calls, file, Posix.O_RDWR, function);
-      barFds.add(fd);
+      // The file maps from the page holding the BAR's start; a small BAR need not start one.
+      long page = Syscalls.pageSize();
+      long within = resource[0] & (page - 1);
       MemorySegment mapping;
-      try {
-        mapping = calls.mmap(fd, 0, (size + PAGE - 1) & -PAGE, arena);
+      try (NativeFd fd = openFile(calls, file, Posix.O_RDWR, function)) {
+        mapping = calls.mmap(fd, 0, (within + size + page - 1) & -page, arena);
       } catch (ErrnoException e) {
         throw new PciException("cannot map " + file + ": " + e.getMessage(), e);
       }
-      bars[index] = Mmio.of(name, mapping.asSlice(0, size));
+      bars[index] = Mmio.of(name, mapping.asSlice(within, size));
     }
     return bars[index];
   }
@@ -232,14 +238,18 @@ final class UioPciDevice implements PciDeviceHandle {
     }
     closed = true;
     try {
-      interrupts.disable();
+      // Stop the device first: without an IOMMU, memory freed after this could still be written.
+      config.disableBusMaster();
     } finally {
       try {
-        arena.close();
+        interrupts.disable();
       } finally {
-        barFds.forEach(NativeFd::close);
-        configFd.close();
-        uio.close();
+        try {
+          arena.close();
+        } finally {
+          configFd.close();
+          uio.close();
+        }
       }
     }
   }

@@ -59,6 +59,11 @@ public final class VfioBackend implements DeviceBackend {
   }
 
   @Override
+  public int preference() {
+    return 10;
+  }
+
+  @Override
   public Host defaultHost() {
     return Host.system();
   }
@@ -66,9 +71,9 @@ public final class VfioBackend implements DeviceBackend {
   @Override
   public Availability probe(PciSelector selector, Host host) {
     try {
-      return new Availability.Available(preflight(selector, host));
+      return new Availability.Available(preflight(selector, host), host);
     } catch (UpcieException e) {
-      return new Availability.Unavailable(e.getMessage());
+      return new Availability.Unavailable(e);
     }
   }
 

@@ -28,7 +28,8 @@ import java.util.Map;
  * model (type1v2, else type1) is set when the first group joins, as the kernel requires, and then
  * the IOVA apertures are read ({@code VFIO_IOMMU_GET_INFO}) for the allocator. When the last group
  * leaves, the kernel drops the IOMMU context and every mapping with it; mappings made before then
- * know it by the context's generation and do not unmap twice.
+ * know it by their allocator, which goes with the context, and do not unmap twice. Group changes
+ * and DMA mapping are serialized on the container.
  *
  * <p>iommufd and vfio cdev have their place beside this class; Debian's kernels are built without
  * them, so there is no code for them yet (see {@link VfioBackend}).
@@ -42,7 +43,6 @@ final class VfioContainer {
   private final int iommuType;
   private final Map<Integer, VfioGroup> groups = new HashMap<>();
   private int references;
-  private int generation;
   private boolean iommuSet;
   private IovaAllocator iovas;
 
@@ -124,22 +124,22 @@ final class VfioContainer {
     }
   }
 
-  /** Takes another reference, for a group or a mapping. */
-  synchronized void retain() {
+  /** Takes another reference; the caller holds this container's lock or a reference already. */
+  private synchronized void retain() {
     if (references == 0) {
       throw new IllegalStateException("the VFIO container is closed");
     }
     references++;
   }
 
-  /** Drops a reference; the last closes the container. */
+  /** Drops a reference; the last closes the container. Never called holding this lock. */
   void release() {
     synchronized (OPEN) {
       synchronized (this) {
         if (--references > 0) {
           return;
         }
-        OPEN.remove(key);
+        OPEN.remove(key, this);
         fd.close();
       }
     }
@@ -150,14 +150,10 @@ final class VfioContainer {
     return iommuType;
   }
 
-  /** How many processes-wide references are held: 0 once closed. */
-  synchronized int references() {
-    return references;
-  }
-
   /**
-   * The group {@code number}, opened and attached on first use; pair with {@link
-   * VfioGroup#release}.
+   * The group {@code number}, opened and attached on first use, with a reference for the caller;
+   * pair with {@link #releaseGroup}. Groups are counted under this container's lock, so a group
+   * being closed is never handed out.
    *
    * @throws VfioException if the group node is absent, busy, not viable or not permitted
    */
@@ -168,20 +164,26 @@ final class VfioContainer {
       groups.put(number, group);
       retain();
     }
-    group.retain();
+    group.references++;
     return group;
   }
 
-  /** A group's last reference is gone: it has closed; the container drops it and its reference. */
-  void groupClosed(VfioGroup group) {
+  /**
+   * Drops a device's reference to {@code group}; the last closes it, which detaches it from the
+   * container. With the last group the kernel drops the IOMMU context and every mapping in it: the
+   * allocator goes too, and mappings made in it know they are gone.
+   */
+  void releaseGroup(VfioGroup group) {
     synchronized (this) {
-      groups.remove(group.number());
+      if (--group.references > 0) {
+        return;
+      }
+      groups.remove(group.number(), group);
       if (groups.isEmpty()) {
-        // The kernel released the IOMMU context with the last group, and every mapping with it.
         iommuSet = false;
         iovas = null;
-        generation++;
       }
+      group.fd().close();
     }
     release();
   }
@@ -190,7 +192,10 @@ final class VfioContainer {
     return fd;
   }
 
-  /** Sets the IOMMU model once the first group has joined, and reads the apertures. */
+  /**
+   * Sets the IOMMU model once the first group has joined, and reads the apertures; if either fails,
+   * the container is as before (the caller closes the group, which drops the context).
+   */
   synchronized void ensureIommuSet() {
     if (iommuSet) {
       return;
@@ -200,13 +205,13 @@ final class VfioContainer {
     } catch (ErrnoException e) {
       throw new VfioException("cannot set the container's IOMMU model: " + e.getMessage(), e);
     }
-    iommuSet = true;
     List<IovaRange> apertures = apertures();
     iovas =
         apertures.isEmpty() ? IovaAllocator.withDefaultAperture() : new IovaAllocator(apertures);
+    iommuSet = true;
   }
 
-  /** The IOVA allocator of the IOMMU context; the context must be set up (a group attached). */
+  /** The IOVA allocator of the IOMMU context, for its apertures. */
   synchronized IovaAllocator iovas() {
     if (iovas == null) {
       throw new IllegalStateException("no device of this VFIO container is open");
@@ -214,71 +219,105 @@ final class VfioContainer {
     return iovas;
   }
 
-  /** Which IOMMU context this is: mappings made in an earlier one are gone with it. */
-  synchronized int generation() {
-    return generation;
-  }
-
   /**
-   * Maps {@code segment} at {@code iova} for every device of the container, readable and writable.
+   * Maps {@code segment} for every device of the container, readable and writable, at an IOVA of
+   * {@code alignment} at or below {@code limit}; the mapping holds a reference to the container
+   * until {@link #unmap}. Serialized with group changes, so the IOMMU context cannot change between
+   * choosing the IOVA and mapping it.
    *
-   * @throws DmaException saying why the kernel refused: a locked-memory limit, most often
+   * @throws DmaException if no IOVA range fits or the kernel refuses, saying why
    */
-  void map(MemorySegment segment, Iova iova) {
+  synchronized IommuMapping map(MemorySegment segment, long alignment, long limit) {
+    IovaAllocator allocator = iovas();
+    long size = segment.byteSize();
+    Iova iova = allocator.allocate(size, alignment, limit);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment map = arena.allocate(VfioAbi.DMA_MAP);
       VfioAbi.DMA_MAP_ARGSZ.set(map, 0L, (int) VfioAbi.DMA_MAP.byteSize());
       VfioAbi.DMA_MAP_FLAGS.set(map, 0L, VfioAbi.DMA_MAP_FLAG_READ | VfioAbi.DMA_MAP_FLAG_WRITE);
       VfioAbi.DMA_MAP_VADDR.set(map, 0L, segment.address());
       VfioAbi.DMA_MAP_IOVA.set(map, 0L, iova.value());
-      VfioAbi.DMA_MAP_SIZE.set(map, 0L, segment.byteSize());
+      VfioAbi.DMA_MAP_SIZE.set(map, 0L, size);
       calls.ioctl(fd, VfioAbi.IOMMU_MAP_DMA, map);
     } catch (ErrnoException e) {
+      allocator.free(iova, size);
       throw new DmaException(
           "cannot map "
-              + Sizes.human(segment.byteSize())
+              + Sizes.human(size)
               + " at "
               + iova
               + " through the IOMMU: "
               + e.getMessage()
-              + (e.is(Errno.ENOMEM)
-                  ? "; the kernel pins mapped memory and counts it against RLIMIT_MEMLOCK:"
-                      + " raise the limit (ulimit -l) or run as root"
-                  : e.is(Errno.EEXIST) ? "; that IOVA range is already mapped" : ""),
+              + mapAdvice(e),
           e);
     }
+    retain();
+    return new IommuMapping(iova, size, allocator);
+  }
+
+  private static String mapAdvice(ErrnoException e) {
+    if (e.is(Errno.ENOMEM)) {
+      return "; the kernel pins mapped memory and counts it against RLIMIT_MEMLOCK: raise the"
+          + " limit (ulimit -l) or run as root";
+    }
+    if (e.is(Errno.ENOSPC)) {
+      return "; the IOMMU driver's limit on mappings is reached (vfio_iommu_type1's"
+          + " dma_entry_limit, 65535 by default): use fewer, larger mappings";
+    }
+    return e.is(Errno.EEXIST) ? "; that IOVA range is already mapped" : "";
   }
 
   /**
-   * Unmaps what {@link #map} mapped at {@code iova}, if the IOMMU context it was made in still
-   * exists.
+   * Undoes {@code mapping}, if the IOMMU context it was made in still exists, and drops its
+   * reference to the container.
+   *
+   * @throws DmaException if the kernel refuses to unmap
    */
-  void unmap(Iova iova, long size, int madeIn) {
-    synchronized (this) {
-      if (madeIn != generation) {
-        return;
+  void unmap(IommuMapping mapping) {
+    try {
+      synchronized (this) {
+        if (iovas != mapping.allocator()) {
+          return;
+        }
+        unmapNow(mapping);
       }
+    } finally {
+      release();
     }
+  }
+
+  private void unmapNow(IommuMapping mapping) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment unmap = arena.allocate(VfioAbi.DMA_UNMAP);
       VfioAbi.DMA_UNMAP_ARGSZ.set(unmap, 0L, (int) VfioAbi.DMA_UNMAP.byteSize());
-      VfioAbi.DMA_UNMAP_IOVA.set(unmap, 0L, iova.value());
-      VfioAbi.DMA_UNMAP_SIZE.set(unmap, 0L, size);
+      VfioAbi.DMA_UNMAP_IOVA.set(unmap, 0L, mapping.iova().value());
+      VfioAbi.DMA_UNMAP_SIZE.set(unmap, 0L, mapping.size());
       calls.ioctl(fd, VfioAbi.IOMMU_UNMAP_DMA, unmap);
       long unmapped = (long) VfioAbi.DMA_UNMAP_SIZE.get(unmap, 0L);
-      if (unmapped != size) {
+      if (unmapped != mapping.size()) {
         throw new DmaException(
             "the IOMMU unmapped "
                 + Sizes.human(unmapped)
                 + " of the "
-                + Sizes.human(size)
+                + Sizes.human(mapping.size())
                 + " mapped at "
-                + iova);
+                + mapping.iova());
       }
+      mapping.allocator().free(mapping.iova(), mapping.size());
     } catch (ErrnoException e) {
-      throw new DmaException("cannot unmap " + iova + " from the IOMMU: " + e.getMessage(), e);
+      throw new DmaException(
+          "cannot unmap " + mapping.iova() + " from the IOMMU: " + e.getMessage(), e);
     }
   }
+
+  /**
+   * One IOMMU mapping: where, how big, and the allocator (so the IOMMU context) it came from.
+   *
+   * @param iova where the device sees it
+   * @param size its size
+   * @param allocator the allocator of the context it was made in
+   */
+  record IommuMapping(Iova iova, long size, IovaAllocator allocator) {}
 
   /** The apertures {@code VFIO_IOMMU_GET_INFO} reports; empty if the kernel reports none. */
   private List<IovaRange> apertures() {

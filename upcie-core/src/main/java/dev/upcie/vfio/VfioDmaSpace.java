@@ -62,27 +62,16 @@ final class VfioDmaSpace implements DmaSpace {
     device.checkOpen();
     MemorySegment segment = region.segment();
     long size = segment.byteSize();
-    Memlock.check(host, device.calls(), size, "map " + region + " for " + device.address());
+    Memlock.check(host, size, "map " + region + " for " + device.address());
     long alignment =
         Math.max(region.pageSize().bytes(), Math.min(Long.highestOneBit(size), MAX_ALIGNMENT));
-    long limit = IovaRange.belowMask(maskBits).last();
-    Iova iova;
     try {
-      iova = container.iovas().allocate(size, alignment, limit);
+      return new Mapping(
+          segment, container.map(segment, alignment, IovaRange.belowMask(maskBits).last()));
     } catch (DmaException e) {
       throw new DmaException(
           "cannot map " + region + " for " + device.address() + ": " + e.getMessage(), e);
     }
-    container.retain();
-    int generation = container.generation();
-    try {
-      container.map(segment, iova);
-    } catch (RuntimeException e) {
-      container.iovas().free(iova, size);
-      container.release();
-      throw e;
-    }
-    return new Mapping(segment, iova, size, alignment, generation);
   }
 
   @Override
@@ -100,19 +89,16 @@ final class VfioDmaSpace implements DmaSpace {
   /** One IOMMU mapping: holds a container reference until it is undone. */
   private final class Mapping implements DmaMapping {
     private final MemorySegment segment;
-    private final Iova iova;
-    private final long size;
+    private final VfioContainer.IommuMapping mapping;
     private final AddressTranslation translation;
-    private final int generation;
     private boolean closed;
 
-    Mapping(MemorySegment segment, Iova iova, long size, long alignment, int generation) {
+    Mapping(MemorySegment segment, VfioContainer.IommuMapping mapping) {
       this.segment = segment;
-      this.iova = iova;
-      this.size = size;
-      this.translation =
-          new IovaTranslation(iova, Math.min(alignment, Long.lowestOneBit(iova.value())));
-      this.generation = generation;
+      this.mapping = mapping;
+      Iova iova = mapping.iova();
+      // The IOVA's own alignment is what offsets into the mapping keep.
+      this.translation = new IovaTranslation(iova, Long.lowestOneBit(iova.value()));
     }
 
     @Override
@@ -127,23 +113,15 @@ final class VfioDmaSpace implements DmaSpace {
 
     @Override
     public synchronized void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      try {
-        container.unmap(iova, size, generation);
-        if (container.generation() == generation) {
-          container.iovas().free(iova, size);
-        }
-      } finally {
-        container.release();
+      if (!closed) {
+        closed = true;
+        container.unmap(mapping);
       }
     }
 
     @Override
     public String toString() {
-      return "DmaMapping[" + iova + ", " + size + " bytes]";
+      return "DmaMapping[" + mapping.iova() + ", " + mapping.size() + " bytes]";
     }
   }
 }

@@ -15,14 +15,15 @@ import java.lang.foreign.ValueLayout;
  * process's {@link VfioContainer}, from which device descriptors are obtained.
  *
  * <p>A group can be open once in a system; in this process it is shared by every device of the
- * group and reference-counted: the last device to close it detaches it from the container.
+ * group and reference-counted by its container: the last device to close it detaches it.
  */
 final class VfioGroup {
   private final VfioContainer container;
   private final SystemCalls calls;
   private final int number;
   private final NativeFd fd;
-  private int references;
+  // Counted by the container, under its lock.
+  int references;
 
   private VfioGroup(VfioContainer container, SystemCalls calls, int number, NativeFd fd) {
     this.container = container;
@@ -81,21 +82,15 @@ final class VfioGroup {
     return number;
   }
 
-  synchronized void retain() {
-    references++;
+  NativeFd fd() {
+    return fd;
   }
 
   /**
    * Drops a device's reference; the last closes the group, which detaches it from the container.
    */
   void release() {
-    synchronized (this) {
-      if (--references > 0) {
-        return;
-      }
-      fd.close();
-    }
-    container.groupClosed(this);
+    container.releaseGroup(this);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.upcie.interrupt.Interrupts;
 import dev.upcie.kernel.FileConfigSpace;
 import dev.upcie.mmio.Mmio;
 import dev.upcie.pci.ConfigSpace;
+import dev.upcie.pci.PciConfigRegisters;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
@@ -27,12 +28,11 @@ final class VfioPciDevice implements PciDeviceHandle {
   private static final int BAR_COUNT = 6;
 
   private final PciFunction function;
-  private final Host host;
   private final VfioContainer container;
   private final VfioGroup group;
   private final VfioDevice device;
   private final int flags;
-  private final Arena arena = Arena.ofShared();
+  private final Arena arena;
   private final Mmio[] bars = new Mmio[BAR_COUNT];
   private final ConfigSpace config;
   private final VfioInterrupts interrupts;
@@ -44,9 +44,10 @@ final class VfioPciDevice implements PciDeviceHandle {
       Host host,
       VfioContainer container,
       VfioGroup group,
-      VfioDevice device) {
+      VfioDevice device,
+      Arena arena) {
     this.function = function;
-    this.host = host;
+    this.arena = arena;
     this.container = container;
     this.group = group;
     this.device = device;
@@ -73,11 +74,13 @@ final class VfioPciDevice implements PciDeviceHandle {
     VfioContainer container = VfioContainer.acquire(calls, host.dev());
     VfioGroup group = null;
     VfioDevice device = null;
+    Arena arena = Arena.ofShared();
     try {
       group = container.group(function.iommuGroup().getAsInt(), host.dev());
       device = group.openDevice(function.address());
-      return new VfioPciDevice(function, host, container, group, device);
+      return new VfioPciDevice(function, host, container, group, device, arena);
     } catch (RuntimeException e) {
+      arena.close();
       if (device != null) {
         device.close();
       }
@@ -112,8 +115,8 @@ final class VfioPciDevice implements PciDeviceHandle {
         throw new PciException(
             name
                 + " is not implemented by the device"
-                + (index > 0 && bars[index - 1] != null && bars[index - 1].size() > 0
-                    ? " (it may hold the upper half of 64-bit BAR" + (index - 1) + ")"
+                + (holdsUpperHalf(index)
+                    ? " (it holds the upper half of 64-bit BAR" + (index - 1) + ")"
                     : ""));
       }
       if (!region.mappable()) {
@@ -164,6 +167,18 @@ final class VfioPciDevice implements PciDeviceHandle {
     device.reset();
   }
 
+  /**
+   * True if BAR {@code index - 1} is a 64-bit memory BAR, whose upper half is in slot {@code
+   * index}.
+   */
+  private boolean holdsUpperHalf(int index) {
+    if (index == 0) {
+      return false;
+    }
+    int lower = config.read32((int) PciConfigRegisters.BAR0.offset() + 4 * (index - 1));
+    return (lower & 0x1) == 0 && (lower & 0x6) == 0x4;
+  }
+
   SystemCalls calls() {
     return device.calls();
   }
@@ -181,14 +196,18 @@ final class VfioPciDevice implements PciDeviceHandle {
     }
     closed = true;
     try {
-      interrupts.disable();
+      config.disableBusMaster();
     } finally {
       try {
-        arena.close();
+        interrupts.disable();
       } finally {
-        device.close();
-        group.release();
-        container.release();
+        try {
+          arena.close();
+        } finally {
+          device.close();
+          group.release();
+          container.release();
+        }
       }
     }
   }

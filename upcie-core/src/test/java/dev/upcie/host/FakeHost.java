@@ -19,8 +19,14 @@ public final class FakeHost implements Host, SystemCalls.Source {
   private final Path proc;
   private final Path dev;
   private final ScriptedKernel kernel = new ScriptedKernel();
+  private long memlockLimit = 64 << 10;
+  private long locked;
+  private long capabilities = 0x1ff_ffff_ffffL;
 
-  /** An empty machine in {@code dir}: no PCI functions, 64 KiB of locked memory allowed. */
+  /**
+   * An empty machine in {@code dir}: no PCI functions, 64 KiB of locked memory allowed, and a
+   * process with every capability (as root has).
+   */
   public FakeHost(Path dir) {
     this.sys = new SysfsTreeFixture(mkdirs(dir.resolve("sys")));
     this.proc = mkdirs(dir.resolve("proc"));
@@ -28,7 +34,7 @@ public final class FakeHost implements Host, SystemCalls.Source {
     mkdirs(proc.resolve("self"));
     write(proc.resolve("meminfo"), "MemTotal:       2048000 kB\nHugepagesize:       2048 kB\n");
     write(proc.resolve("mounts"), "");
-    memlock(64 << 10, 0);
+    status();
   }
 
   /** The sysfs tree, to add functions to. */
@@ -51,11 +57,26 @@ public final class FakeHost implements Host, SystemCalls.Source {
 
   /** The locked-memory limit and what is locked already, in bytes. */
   public FakeHost memlock(long limit, long locked) {
+    this.memlockLimit = limit;
+    this.locked = locked;
+    return status();
+  }
+
+  /** The process's effective capabilities ({@code CapEff}): 0 for an ordinary user. */
+  public FakeHost capabilities(long effective) {
+    this.capabilities = effective;
+    return status();
+  }
+
+  private FakeHost status() {
     write(
         proc.resolve("self/limits"),
         String.format(
-            "Max locked memory         %d              %d              bytes%n", limit, limit));
-    write(proc.resolve("self/status"), "VmLck:\t" + (locked >> 10) + " kB\n");
+            "Max locked memory         %d              %d              bytes%n",
+            memlockLimit, memlockLimit));
+    write(
+        proc.resolve("self/status"),
+        String.format("VmLck:\t%d kB%nCapEff:\t%016x%n", locked >> 10, capabilities));
     return this;
   }
 

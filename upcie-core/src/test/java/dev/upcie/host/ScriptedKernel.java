@@ -15,9 +15,9 @@ import java.util.Map;
 
 /**
  * System calls with a script: opens of given paths fail with a given errno, ioctls are answered by
- * handlers named after the request, and the effective user id is whatever the test says. Everything
- * else is this machine's. For the failures a real kernel gives only under conditions a test cannot
- * create: a group another process holds, a locked-memory limit, a device without MSI-X.
+ * handlers named after the request. Everything else is this machine's. For the failures a real
+ * kernel gives only under conditions a test cannot create: a group another process holds, a
+ * locked-memory limit, a device without MSI-X.
  */
 public final class ScriptedKernel implements SystemCalls {
   /** Answers an ioctl: the return value, or an {@link ErrnoException}. */
@@ -34,7 +34,7 @@ public final class ScriptedKernel implements SystemCalls {
   private final Map<String, Handler> handlers = new HashMap<>();
   private final List<String> opened = new ArrayList<>();
   private final List<String> ioctls = new ArrayList<>();
-  private int euid;
+  private final List<MemorySegment> mappings = new ArrayList<>();
 
   /** Opens of {@code path} fail with {@code errno}. */
   public ScriptedKernel failOpen(String path, Errno errno) {
@@ -55,12 +55,6 @@ public final class ScriptedKernel implements SystemCalls {
         (argument, value) -> {
           throw new ErrnoException("ioctl " + name, "scripted", errno);
         });
-  }
-
-  /** The effective user id the process appears to have. */
-  public ScriptedKernel euid(int euid) {
-    this.euid = euid;
-    return this;
   }
 
   /** Every path opened, in order. */
@@ -106,15 +100,17 @@ public final class ScriptedKernel implements SystemCalls {
     return dispatch(fd, request, argument, 0);
   }
 
-  /** A BAR mapping: ordinary memory of the region's size. */
+  /** A BAR mapping: ordinary memory of the length asked for, which the test can look at. */
   @Override
-  public MemorySegment mmap(NativeFd fd, long offset, long length, Arena arena) {
-    return arena.allocate(length, 4096);
+  public synchronized MemorySegment mmap(NativeFd fd, long offset, long length, Arena arena) {
+    MemorySegment memory = arena.allocate(length, 4096);
+    mappings.add(memory);
+    return memory;
   }
 
-  @Override
-  public int geteuid() {
-    return euid;
+  /** Every mapping made, in order. */
+  public synchronized List<MemorySegment> mappings() {
+    return List.copyOf(mappings);
   }
 
   private int dispatch(NativeFd fd, Ioctl request, MemorySegment argument, long value) {

@@ -121,6 +121,12 @@ class DmaHeapTest {
       assertThatThrownBy(() -> buffer.segment().get(ValueLayout.JAVA_BYTE, 0))
           .as("use after free")
           .isInstanceOf(IllegalStateException.class);
+      assertThatThrownBy(buffer::deviceAddress)
+          .as("a device address after free")
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("is freed");
+      assertThatThrownBy(() -> buffer.deviceAddressValue(0))
+          .isInstanceOf(IllegalStateException.class);
       buffer.close();
       assertThat(heap.stats().buffers()).isZero();
     }

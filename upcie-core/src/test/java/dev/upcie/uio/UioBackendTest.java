@@ -18,6 +18,8 @@ import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunctionNotFoundException;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.support.NotSupportedException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -117,6 +119,36 @@ class UioBackendTest {
           .isInstanceOf(PciException.class)
           .hasMessage("BAR2 of 0000:00:06.0 is not implemented by the device");
     }
+  }
+
+  @Test
+  void aBarSmallerThanAPageIsFoundWithinItsPage() throws Exception {
+    host.tree()
+        .file(
+            DIR + "/resource",
+            "0x00000000fea00000 0x00000000feafffff 0x0000000000040200\n"
+                + "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+                + "0x00000000feb01c10 0x00000000feb01c1f 0x0000000000040200\n"
+                + "0x0000000000000000 0x0000000000000000 0x0000000000000000\n".repeat(10))
+        .file(DIR + "/resource2", "");
+    try (PciDeviceHandle edu = uio.open(EDU, host)) {
+      edu.bar(2).putIntVolatile(4, 0x5a5a5a5a);
+
+      assertThat(edu.bar(2).size()).isEqualTo(16);
+      MemorySegment page = host.kernel().mappings().getLast();
+      assertThat(page.get(ValueLayout.JAVA_INT, 0xc10 + 4)).isEqualTo(0x5a5a5a5a);
+    }
+  }
+
+  @Test
+  void closingStopsTheDevicesDma() throws Exception {
+    PciDeviceHandle edu = uio.open(EDU, host);
+    edu.config().enableBusMaster();
+    edu.close();
+
+    assertThat(Files.readAllBytes(host.sysfs().resolve(DIR + "/config"))[4] & 0x04)
+        .as("bus mastering, off")
+        .isZero();
   }
 
   @Test

@@ -2,8 +2,10 @@ package dev.upcie.vfio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.upcie.backend.Availability;
+import dev.upcie.backend.DeviceBackends;
 import dev.upcie.dma.DmaException;
 import dev.upcie.errno.Errno;
 import dev.upcie.host.FakeHost;
@@ -23,6 +25,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -212,6 +218,70 @@ class VfioBackendTest {
   }
 
   @Test
+  void disablingWakesAThreadWaitingForAnInterrupt() throws Exception {
+    try (PciDeviceHandle edu = vfio.open(EDU, host)) {
+      edu.interrupts().enable(InterruptMode.MSI, 1);
+      CompletableFuture<Long> waiter =
+          CompletableFuture.supplyAsync(() -> edu.interrupts().await(0, Duration.ofSeconds(30)));
+      await("a thread blocked in ppoll").atMost(Duration.ofSeconds(10)).until(() -> inPpoll());
+
+      edu.interrupts().disable();
+
+      assertThatThrownBy(() -> waiter.get(5, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(IllegalStateException.class)
+          .cause()
+          .hasMessageContaining("were disabled (or the device closed) while in use");
+    }
+  }
+
+  @Test
+  void openingAndClosingFunctionsOfOneGroupFromManyThreadsKeepsTheCountsRight() throws Exception {
+    host.tree()
+        .function("0000:00:1f.2", "0x8086", "0x2922", "0x010601", "vfio-pci", 7)
+        .function("0000:00:1f.3", "0x8086", "0x2930", "0x0c0500", "vfio-pci", 7);
+    groupMembers(7, "0000:00:1f.2", "0000:00:1f.3");
+    host.node("vfio/7");
+    List<CompletableFuture<Void>> workers = new ArrayList<>();
+    for (String address : List.of("00:1f.2", "00:1f.3", "00:1f.2", "00:1f.3")) {
+      workers.add(
+          CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < 50; i++) {
+              try (PciDeviceHandle device = vfio.open(at(address), host)) {
+                device.config().read16(0);
+              }
+            }
+          }));
+    }
+    CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+    assertThat(VfioContainer.openCount()).as("every container closed again").isZero();
+  }
+
+  @Test
+  void aMappingOutlivingItsDeviceIsGoneWithTheIommuContextAndNotUnmappedTwice() {
+    try (RealHugepages real = RealHugepages.require().ensureAvailable(PageSize.parse("2M"), 1);
+        HugepageRegion region = HugepageRegion.allocate(2 << 20, PageSize.parse("2M"))) {
+      PciDeviceHandle edu = vfio.open(EDU, host);
+      var mapping = edu.dma().map(region);
+      edu.close();
+      assertThat(VfioContainer.openCount()).as("the mapping keeps the container").isOne();
+
+      mapping.close();
+
+      assertThat(host.kernel().ioctls())
+          .as("the kernel dropped the mapping with the last group")
+          .doesNotContain("VFIO_IOMMU_UNMAP_DMA");
+      assertThat(VfioContainer.openCount()).isZero();
+    }
+  }
+
+  @Test
+  void askedForByNameTheBackendFailsWithItsOwnException() {
+    assertThatThrownBy(() -> DeviceBackends.choose("vfio", at("00:09.0"), backend -> host))
+        .isInstanceOf(PciFunctionNotFoundException.class);
+  }
+
+  @Test
   void aFunctionWithoutResetSaysSo() {
     script.deviceFlags = VfioAbi.DEVICE_FLAGS_PCI;
     try (PciDeviceHandle edu = vfio.open(EDU, host)) {
@@ -251,18 +321,21 @@ class VfioBackendTest {
   }
 
   @Test
-  void dmaIsRefusedBeyondTheLockedMemoryLimitOfAnOrdinaryUser() {
+  void dmaIsRefusedBeyondTheLockedMemoryLimitOfAProcessWithoutIpcLock() {
     try (RealHugepages real = RealHugepages.require().ensureAvailable(PageSize.parse("2M"), 1);
         PciDeviceHandle edu = vfio.open(EDU, host);
         HugepageRegion region = HugepageRegion.allocate(2 << 20, PageSize.parse("2M"))) {
-      host.kernel().euid(1000);
-      host.memlock(1 << 20, 512 << 10);
+      host.capabilities(0).memlock(1 << 20, 512 << 10);
 
       assertThatThrownBy(() -> edu.dma().map(region))
           .isInstanceOf(DmaException.class)
           .hasMessageContaining(
               "2 MiB more would exceed this process's locked-memory limit (RLIMIT_MEMLOCK 1 MiB,"
                   + " 512 KiB locked already); raise it (ulimit -l");
+      host.capabilities(1L << 14);
+      try (var mapping = edu.dma().map(region)) {
+        assertThat(script.mapped).as("CAP_IPC_LOCK lifts the limit").hasSize(1);
+      }
       assertThat(script.mapped).as("nothing reached the IOMMU").isEmpty();
     }
   }
@@ -312,6 +385,22 @@ class VfioBackendTest {
           .hasMessageContaining(
               "no IOVA range of 2 MiB aligned to 2 MiB is free at or below 0x1fffff");
     }
+  }
+
+  /** True if a thread of this process is blocked in ppoll (x86-64: system call 271). */
+  private static boolean inPpoll() throws Exception {
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          if (Files.readString(task.resolve("syscall")).startsWith("271 ")) {
+            return true;
+          }
+        } catch (java.io.IOException e) {
+          // The thread ended while we looked.
+        }
+      }
+    }
+    return false;
   }
 
   private void groupMembers(int group, String... members) throws Exception {

@@ -14,8 +14,9 @@ import java.util.Optional;
  *
  * <p>Given a {@link SimMachine} as the host, it opens that machine's functions, so a tool pointed
  * at a simulated machine resolves and opens on the same one. It never touches a real host: given
- * one (this machine, a recorded tree) it serves a fresh {@link SimMachine#qemuQ35()} instead, which
- * is what lets {@code auto} fall back to the simulator where no real device is bound.
+ * one (this machine, a recorded tree) it serves a fresh {@link SimMachine#qemuQ35()} instead, and
+ * its probe says so by naming that machine as the function's host: that is what lets {@code auto}
+ * fall back to the simulator where no real device is bound.
  *
  * <p>Among several matching functions it prefers one bound to {@code vfio-pci}, as the vfio backend
  * would find it, then the first by address.
@@ -45,10 +46,11 @@ public final class SimBackend implements DeviceBackend {
 
   @Override
   public Availability probe(PciSelector selector, Host host) {
+    SimMachine machine = machine(host);
     try {
-      return new Availability.Available(find(selector, machine(host)));
+      return new Availability.Available(find(selector, machine), machine);
     } catch (UpcieException e) {
-      return new Availability.Unavailable(e.getMessage());
+      return new Availability.Unavailable(e);
     }
   }
 

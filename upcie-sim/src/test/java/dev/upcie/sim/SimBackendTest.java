@@ -24,7 +24,7 @@ class SimBackendTest {
 
   @Test
   void everyBackendIsFoundAndAutoTriesTheRealOnesFirst() {
-    assertThat(DeviceBackends.names()).containsExactly("uio", "vfio", "sim");
+    assertThat(DeviceBackends.names()).containsExactly("vfio", "uio", "sim");
     assertThat(DeviceBackends.named("SIM")).isInstanceOf(SimBackend.class);
     assertThatThrownBy(() -> DeviceBackends.named("fpga"))
         .isInstanceOf(InvalidInputException.class)
@@ -66,13 +66,19 @@ class SimBackendTest {
   }
 
   @Test
-  void aNonSimulatedHostGetsTheSimulatorsOwnMachine() {
+  void aNonSimulatedHostGetsTheSimulatorsOwnMachineAndTheChoiceSaysWhich() {
     Availability probe = new SimBackend().probe(NVME, Host.system());
 
     assertThat(probe)
         .isInstanceOfSatisfying(
             Availability.Available.class,
-            a -> assertThat(a.function().address()).hasToString("0000:00:05.0"));
+            a -> {
+              assertThat(a.function().address()).hasToString("0000:00:05.0");
+              assertThat(a.host()).isInstanceOf(SimMachine.class);
+            });
+    DeviceBackends.Choice choice = DeviceBackends.choose("sim", NVME, b -> Host.system());
+    assertThat(choice.host()).isInstanceOf(SimMachine.class);
+    choice.open().close();
   }
 
   @Test

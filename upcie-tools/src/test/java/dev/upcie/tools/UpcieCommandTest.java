@@ -130,7 +130,7 @@ class UpcieCommandTest {
     assertThat(r.exit()).isZero();
     assertThat(r.err())
         .contains(
-            "no NVMe controller matching class 0x010802 is bound to uio_pci_generic or vfio-pci"
+            "no NVMe controller matching class 0x010802 is bound to vfio-pci or uio_pci_generic"
                 + " here; showing the simulated QEMU controller");
     JsonNode document = new ObjectMapper().readTree(r.out());
     assertThat(document.get("device").get("backend").asText()).isEqualTo("sim");
