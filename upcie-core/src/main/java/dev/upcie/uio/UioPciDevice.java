@@ -5,6 +5,7 @@ import dev.upcie.errno.Errno;
 import dev.upcie.errno.ErrnoException;
 import dev.upcie.host.Host;
 import dev.upcie.interrupt.Interrupts;
+import dev.upcie.kernel.Cleanup;
 import dev.upcie.kernel.FileConfigSpace;
 import dev.upcie.mmio.Mmio;
 import dev.upcie.pci.ConfigSpace;
@@ -237,21 +238,9 @@ final class UioPciDevice implements PciDeviceHandle {
       return;
     }
     closed = true;
-    try {
-      // Stop the device first: without an IOMMU, memory freed after this could still be written.
-      config.disableBusMaster();
-    } finally {
-      try {
-        interrupts.disable();
-      } finally {
-        try {
-          arena.close();
-        } finally {
-          configFd.close();
-          uio.close();
-        }
-      }
-    }
+    // Stop the device first: without an IOMMU, memory freed after this could still be written.
+    Cleanup.all(
+        config::disableBusMaster, interrupts::disable, arena::close, configFd::close, uio::close);
   }
 
   @Override

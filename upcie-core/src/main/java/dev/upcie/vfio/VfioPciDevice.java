@@ -3,6 +3,7 @@ package dev.upcie.vfio;
 import dev.upcie.dma.DmaSpace;
 import dev.upcie.host.Host;
 import dev.upcie.interrupt.Interrupts;
+import dev.upcie.kernel.Cleanup;
 import dev.upcie.kernel.FileConfigSpace;
 import dev.upcie.mmio.Mmio;
 import dev.upcie.pci.ConfigSpace;
@@ -195,21 +196,14 @@ final class VfioPciDevice implements PciDeviceHandle {
       return;
     }
     closed = true;
-    try {
-      config.disableBusMaster();
-    } finally {
-      try {
-        interrupts.disable();
-      } finally {
-        try {
-          arena.close();
-        } finally {
-          device.close();
-          group.release();
-          container.release();
-        }
-      }
-    }
+    // Stop the device first, then take its interrupts, mappings, descriptor and group away.
+    Cleanup.all(
+        config::disableBusMaster,
+        interrupts::disable,
+        arena::close,
+        device::close,
+        group::release,
+        container::release);
   }
 
   @Override

@@ -11,36 +11,43 @@ import dev.upcie.sysfs.Sysfs;
 import java.util.List;
 
 /**
- * Runs in the QEMU guest before the device tests: binds every function with a given id to a driver,
- * with the project's own binding code.
+ * Runs in the QEMU guest before the device tests: binds every function with each given id to its
+ * driver, with the project's own binding code. One JVM for all pairs, since each start costs
+ * seconds under TCG.
  *
- * <pre>{@code java -cp ... dev.upcie.it.guest.GuestBind 1b36:0010 vfio-pci}</pre>
+ * <pre>{@code java -cp ... dev.upcie.it.guest.GuestBind 1b36:0010 vfio-pci 1234:11e8 vfio-pci}
+ * </pre>
  */
 public final class GuestBind {
   private GuestBind() {}
 
   public static void main(String[] args) {
-    if (args.length != 2) {
-      System.err.println("usage: GuestBind VENDOR:DEVICE DRIVER");
+    if (args.length == 0 || args.length % 2 != 0) {
+      System.err.println("usage: GuestBind VENDOR:DEVICE DRIVER [VENDOR:DEVICE DRIVER]...");
       System.exit(2);
     }
     try {
       Sysfs sysfs = Sysfs.system();
-      List<PciFunction> matches =
-          new PciBus(sysfs).select(PciSelector.any().withId(PciId.parse(args[0])));
-      if (matches.isEmpty()) {
-        System.err.println("guest-bind: no PCI function with id " + args[0]);
-        System.exit(3);
-      }
       PciDriverBinder binder = new PciDriverBinder(sysfs);
-      for (PciFunction function : matches) {
-        PciBinding before = binder.bind(function.address(), args[1]);
-        System.out.println(
-            "guest-bind: " + function.address() + " bound to " + args[1] + " (was " + before + ")");
+      for (int i = 0; i < args.length; i += 2) {
+        bindAll(sysfs, binder, args[i], args[i + 1]);
       }
     } catch (UpcieException e) {
       System.err.println("guest-bind: " + e.getMessage());
       System.exit(1);
+    }
+  }
+
+  private static void bindAll(Sysfs sysfs, PciDriverBinder binder, String id, String driver) {
+    List<PciFunction> matches = new PciBus(sysfs).select(PciSelector.any().withId(PciId.parse(id)));
+    if (matches.isEmpty()) {
+      System.err.println("guest-bind: no PCI function with id " + id);
+      System.exit(3);
+    }
+    for (PciFunction function : matches) {
+      PciBinding before = binder.bind(function.address(), driver);
+      System.out.println(
+          "guest-bind: " + function.address() + " bound to " + driver + " (was " + before + ")");
     }
   }
 }

@@ -62,7 +62,8 @@ final class QemuGuest {
 
   /**
    * Gives the guest NUMA nodes of these sizes in MiB, in physical address order (node 0 first, from
-   * address 0), one CPU each; the guest's memory is their sum. Without this, one node of 2 GiB.
+   * address 0); the guest's one CPU is on node 0, the others hold memory only. The guest's memory
+   * is their sum. Without this, one node of 2 GiB.
    */
   QemuGuest numaNodes(long... mebibytes) {
     this.numaNodes = mebibytes.clone();
@@ -119,8 +120,11 @@ final class QemuGuest {
             System.getProperty("upcie.qemu.accel", "tcg"),
             "-cpu",
             "max",
+            // One vCPU: with several, TCG can translate an instruction another vCPU is rewriting
+            // half-way through, and a guest JVM then runs a JIT entry point half-patched (seen as a
+            // SIGSEGV in C1 code during the guest benchmarks).
             "-smp",
-            "2",
+            "1",
             "-m",
             Long.toString(java.util.Arrays.stream(numaNodes).sum()),
             "-nographic",
@@ -144,7 +148,7 @@ final class QemuGuest {
                 "-object",
                 "memory-backend-ram,id=mem" + node + ",size=" + numaNodes[node] + "M",
                 "-numa",
-                "node,nodeid=" + node + ",cpus=" + (node % 2) + ",memdev=mem" + node));
+                "node,nodeid=" + node + (node == 0 ? ",cpus=0" : "") + ",memdev=mem" + node));
       }
     }
     if (iommu) {
