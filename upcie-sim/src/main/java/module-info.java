@@ -6,6 +6,10 @@
 module dev.upcie.sim {
   requires transitive dev.upcie.core;
   requires com.google.common.jimfs;
+  // jimfs needs Guava, but as an automatic module it cannot say so: without this line Guava is not
+  // resolved on a user's module path and the first simulated machine fails with
+  // NoClassDefFoundError.
+  requires com.google.common;
 
   exports dev.upcie.sim;
   exports dev.upcie.sim.edu;

@@ -102,10 +102,19 @@ final class PciDeviceExtension implements ParameterResolver {
   private static Function<DeviceBackend, Host> hosts(ExtensionContext context) {
     Optional<Host> named = sysfsRoot(context).map(PciDeviceExtension::host);
     Store store = context.getStore(NAMESPACE);
-    return backend ->
-        named.orElseGet(() ->
-            store.computeIfAbsent(
-                "host of " + backend.name(), k -> backend.defaultHost(), Host.class));
+    return backend -> named.orElseGet(() -> defaultHost(store, backend));
+  }
+
+  // get and put rather than computeIfAbsent, which JUnit before 5.13 lacks; one context's
+  // parameters resolve on one thread.
+  private static Host defaultHost(Store store, DeviceBackend backend) {
+    String key = "host of " + backend.name();
+    Host host = store.get(key, Host.class);
+    if (host == null) {
+      host = backend.defaultHost();
+      store.put(key, host);
+    }
+    return host;
   }
 
   private static Host host(Path sysfsRoot) {
@@ -178,8 +187,13 @@ final class PciDeviceExtension implements ParameterResolver {
     return Optional.of(path);
   }
 
-  /** Closes the device when JUnit closes the store it was put in. */
-  private record Opened(PciDeviceHandle device) implements AutoCloseable {
+  /**
+   * Closes the device when JUnit closes the store it was put in. JUnit before 5.13 closes only a
+   * {@code CloseableResource}, later versions an {@code AutoCloseable} (once, if it is both);
+   * handles close idempotently either way.
+   */
+  @SuppressWarnings("deprecation") // CloseableResource: for the users still on JUnit 5.12 or older
+  private record Opened(PciDeviceHandle device) implements AutoCloseable, Store.CloseableResource {
     @Override
     public void close() {
       device.close();

@@ -1,0 +1,3 @@
+module com.example.driver {
+  requires dev.upcie.core;
+}
