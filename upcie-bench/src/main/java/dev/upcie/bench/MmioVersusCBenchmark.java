@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +52,7 @@ public class MmioVersusCBenchmark {
   public static final int ACCESSES = 4096;
 
   private static final long BYTES = 16 * 1024;
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
   private Path dir;
   private NativeFd fd;
@@ -134,6 +136,21 @@ public class MmioVersusCBenchmark {
     return sum;
   }
 
+  /**
+   * 32-bit volatile loads straight from the {@link MemorySegment}, without {@code Mmio}: the floor
+   * the FFM API itself sets (its bounds, liveness and thread checks), to tell our cost from its.
+   */
+  @Benchmark
+  @OperationsPerInvocation(ACCESSES)
+  public long segmentRead32() {
+    MemorySegment segment = mapping;
+    long sum = 0;
+    for (int i = 0; i < ACCESSES; i++) {
+      sum += (int) INT.getVolatile(segment, (long) (i & 15) << 2);
+    }
+    return sum;
+  }
+
   /** 32-bit loads in C. */
   @Benchmark
   @OperationsPerInvocation(ACCESSES)
@@ -187,6 +204,16 @@ public class MmioVersusCBenchmark {
     Mmio window = mmio;
     for (int i = 0; i < ACCESSES; i++) {
       window.putIntOpaque((long) (i & 15) << 2, i);
+    }
+  }
+
+  /** 32-bit release stores straight to the {@link MemorySegment}: the FFM floor for a doorbell. */
+  @Benchmark
+  @OperationsPerInvocation(ACCESSES)
+  public void segmentWrite32() {
+    MemorySegment segment = mapping;
+    for (int i = 0; i < ACCESSES; i++) {
+      INT.setRelease(segment, (long) (i & 15) << 2, i);
     }
   }
 
