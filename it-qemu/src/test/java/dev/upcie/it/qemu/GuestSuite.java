@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.upcie.it.device.GuestRun;
 import dev.upcie.it.guest.GuestBind;
+import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +80,19 @@ final class GuestSuite {
   GuestSuite after(String command) {
     after.add(command);
     return this;
+  }
+
+  /**
+   * Runs this suite in {@code guest} (booted here, powered off on return) and prints how long the
+   * whole run took.
+   */
+  QemuGuest.Run runIn(QemuGuest guest) throws IOException, InterruptedException {
+    assertThat(TOOLS_JAR).as("the upcie CLI jar; build from the root: ./mvnw verify").exists();
+    QemuGuest.Run run = guest.run(script(guest.results()));
+    System.out.printf(
+        "QEMU guest run, %s (boot, bind, %d tests, power off): %.1f s%n",
+        backend, testCount(), run.wallTime().toMillis() / 1000.0);
+    return run;
   }
 
   /** The guest's shell script; JUnit reports go to {@code results}/reports. */

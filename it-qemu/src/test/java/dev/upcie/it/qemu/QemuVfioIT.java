@@ -56,9 +56,6 @@ class QemuVfioIT {
   @BeforeAll
   static void bootTheGuestAndRunTheDeviceTests() throws Exception {
     QemuEnvironment environment = QemuEnvironment.require();
-    assertThat(GuestSuite.TOOLS_JAR)
-        .as("the upcie CLI jar; build from the root: ./mvnw verify")
-        .exists();
     QemuGuest guest =
         new QemuGuest(environment, Path.of("target/qemu/vfio"))
             .iommu(true)
@@ -67,10 +64,7 @@ class QemuVfioIT {
             .nvme(SERIAL, 64L << 20)
             .edu();
     results = guest.results();
-    run = guest.run(SUITE.script(results));
-    System.out.printf(
-        "QEMU guest run, vfio (boot, bind, %d tests, power off): %.1f s%n",
-        SUITE.testCount(), run.wallTime().toMillis() / 1000.0);
+    run = SUITE.runIn(guest);
   }
 
   @Test
