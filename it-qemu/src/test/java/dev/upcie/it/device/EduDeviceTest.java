@@ -25,6 +25,7 @@ import dev.upcie.sim.edu.EduRegisters;
 import dev.upcie.support.NotSupportedException;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -143,6 +144,38 @@ public class EduDeviceTest {
       assertThat(irqs.await(0, Duration.ofMillis(200))).as("nothing more").isZero();
     } finally {
       irqs.disable();
+    }
+  }
+
+  /**
+   * Every mode the backend offers delivers, is unmasked and is disabled again: MSI and INTx through
+   * VFIO (INTx there is masked by the kernel on each interrupt and unmasked through the ioctl),
+   * INTx through UIO. edu signals INTx whenever MSI is off.
+   */
+  @Test
+  void raisesAnInterruptInEveryModeTheBackendOffers(
+      @PciDevice(id = EduRegisters.ID_STRING) PciDeviceHandle edu) {
+    edu.config().enableBusMaster(); // an MSI is a memory write by the device
+    Interrupts irqs = edu.interrupts();
+    Mmio bar0 = edu.bar(0);
+    assertThat(irqs.modes())
+        .isEqualTo(
+            GuestRun.backend().equals("vfio")
+                ? List.of(InterruptMode.MSI, InterruptMode.INTX)
+                : List.of(InterruptMode.INTX));
+    for (InterruptMode mode : irqs.modes()) {
+      irqs.enable(mode, 1);
+      try {
+        for (int round = 0; round < 2; round++) {
+          bar0.write(EduRegisters.INTERRUPT_RAISE, 0x100);
+          assertThat(irqs.await(0, TRANSFER)).as("%s, round %d", mode, round).isPositive();
+          acknowledge(irqs, bar0, 0x100);
+        }
+        assertThat(irqs.await(0, Duration.ofMillis(200))).as("%s: nothing more", mode).isZero();
+      } finally {
+        irqs.disable();
+      }
+      assertThat(irqs.enabledVectors()).as("%s disabled", mode).isZero();
     }
   }
 
