@@ -80,7 +80,8 @@ public final class DeviceBackends {
    * <p>{@code auto} takes a real backend (one that needs a kernel driver) as soon as a matching
    * function is bound to its driver, and then reports that backend's failure rather than quietly
    * falling back: a function set aside for {@code vfio-pci} on a machine whose VFIO is broken is an
-   * error to fix, not a reason to test the simulator instead.
+   * error to fix, not a reason to test the simulator instead. On a simulated host the real backends
+   * only give their reasons.
    *
    * @param hostFor the machine each backend is to look at: usually {@link
    *     DeviceBackend#defaultHost()}, or a host the user named
@@ -112,7 +113,9 @@ public final class DeviceBackends {
           return new Choice(backend, available.host(), available.function());
         }
         case Availability.Unavailable unavailable -> {
-          if (driver.isPresent()) {
+          // A simulated host has no kernel for a real backend: its refusal is a reason, not an
+          // error to stop at.
+          if (driver.isPresent() && host.isReal()) {
             throw new UpcieException(
                 "cannot open "
                     + selector

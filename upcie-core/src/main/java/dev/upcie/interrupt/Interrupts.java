@@ -82,4 +82,31 @@ public interface Interrupts {
 
   /** Disables every vector; later signals are lost. Harmless when already disabled. */
   void disable();
+
+  /**
+   * Checks a request to enable {@code count} vectors of {@code mode} of {@code irqs}: for
+   * implementations.
+   *
+   * @throws dev.upcie.support.NotSupportedException if the function offers fewer, naming what it
+   *     offers
+   */
+  static void checkRequest(String name, Interrupts irqs, InterruptMode mode, int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException("enable at least one vector, not " + count);
+    }
+    int offered = irqs.vectors(mode);
+    if (count <= offered) {
+      return;
+    }
+    List<String> modes = new ArrayList<>();
+    for (InterruptMode m : irqs.modes()) {
+      modes.add(m + " (" + irqs.vectors(m) + (irqs.vectors(m) == 1 ? " vector)" : " vectors)"));
+    }
+    throw new dev.upcie.support.NotSupportedException(
+        (offered == 0
+                ? name + " offers no " + mode + " interrupts"
+                : name + " offers " + offered + " " + mode + " vectors, not " + count)
+            + "; it offers "
+            + (modes.isEmpty() ? "no interrupts at all" : String.join(", ", modes)));
+  }
 }

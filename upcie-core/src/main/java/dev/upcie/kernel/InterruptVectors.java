@@ -1,16 +1,11 @@
 package dev.upcie.kernel;
 
-import dev.upcie.interrupt.InterruptMode;
-import dev.upcie.interrupt.Interrupts;
-import dev.upcie.support.NotSupportedException;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
 import dev.upcie.sys.Syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Enabled interrupt vectors, one readable descriptor each, and the waiting on them that the real
@@ -162,30 +157,5 @@ public final class InterruptVectors implements AutoCloseable {
               + " are)");
     }
     return vectors;
-  }
-
-  /**
-   * Checks a request to enable {@code count} vectors of {@code mode}.
-   *
-   * @throws NotSupportedException if the function offers fewer, naming what it offers
-   */
-  public static void checkRequest(String name, Interrupts irqs, InterruptMode mode, int count) {
-    if (count < 1) {
-      throw new IllegalArgumentException("enable at least one vector, not " + count);
-    }
-    int offered = irqs.vectors(mode);
-    if (count <= offered) {
-      return;
-    }
-    List<String> modes = new ArrayList<>();
-    for (InterruptMode m : irqs.modes()) {
-      modes.add(m + " (" + irqs.vectors(m) + (irqs.vectors(m) == 1 ? " vector)" : " vectors)"));
-    }
-    throw new NotSupportedException(
-        (offered == 0
-                ? name + " offers no " + mode + " interrupts"
-                : name + " offers " + offered + " " + mode + " vectors, not " + count)
-            + "; it offers "
-            + (modes.isEmpty() ? "no interrupts at all" : String.join(", ", modes)));
   }
 }

@@ -97,6 +97,20 @@ public final class DmaRegion {
   }
 
   /**
+   * Page-aligned memory that is not a {@link HugepageRegion} (a simulated machine's), reached
+   * through {@code translation}; the heap given this region calls {@code release} when it closes,
+   * which takes the device's access away and frees the memory.
+   */
+  public static DmaRegion mapped(
+      MemorySegment segment,
+      PageSize pageSize,
+      AddressTranslation translation,
+      AutoCloseable release) {
+    return new DmaRegion(
+        segment, pageSize, translation, null, Objects.requireNonNull(release, "release"));
+  }
+
+  /**
    * Any page-aligned memory with its translation, physical or IOVA (a simulated IOMMU maps memory
    * at an IOVA base, for instance). The caller keeps the memory mapped until the heap is closed.
    *

@@ -47,7 +47,7 @@ final class UioInterrupts implements Interrupts {
   @Override
   public synchronized void enable(InterruptMode mode, int count) {
     try {
-      InterruptVectors.checkRequest(name, this, mode, count);
+      Interrupts.checkRequest(name, this, mode, count);
     } catch (NotSupportedException e) {
       throw new NotSupportedException(
           e.getMessage()

@@ -34,7 +34,7 @@ final class VfioInterrupts implements Interrupts {
 
   @Override
   public synchronized void enable(InterruptMode mode, int count) {
-    InterruptVectors.checkRequest(name, this, mode, count);
+    Interrupts.checkRequest(name, this, mode, count);
     disable();
     NativeFd[] eventfds = new NativeFd[count];
     try {
