@@ -13,9 +13,12 @@ module dev.upcie.sim {
 
   exports dev.upcie.sim;
   exports dev.upcie.sim.edu;
+  exports dev.upcie.sim.iommu;
   exports dev.upcie.sim.mmio;
+  exports dev.upcie.sim.model;
   exports dev.upcie.sim.nvme;
   exports dev.upcie.sim.sysfs;
+  exports dev.upcie.sim.trace;
 
   provides dev.upcie.backend.DeviceBackend with
       dev.upcie.sim.SimBackend;

@@ -2,7 +2,7 @@ package dev.upcie.bench;
 
 import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeRegisters;
-import dev.upcie.sim.nvme.SimNvmeController;
+import dev.upcie.sim.nvme.NvmeModel;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
 import dev.upcie.sys.Syscalls;
@@ -52,7 +52,7 @@ public class MmioBenchmark {
   @Setup(Level.Trial)
   public void map() throws IOException {
     if (window.equals("sim")) {
-      mmio = new SimNvmeController().bar0();
+      mmio = new NvmeModel().bar0();
       return;
     }
     file = Files.createTempFile("upcie-bench", ".bar");

@@ -61,7 +61,7 @@ final class PciDeviceExtension implements ParameterResolver {
               + " has type "
               + type.getName()
               + "; declare it as PciDeviceHandle (or the handle type of one backend, such as"
-              + " SimPciDevice)");
+              + " SimPciDeviceHandle)");
     }
     PciSelector selector = selector(parameter.findAnnotation(PciDevice.class).orElseThrow(), where);
     String backend = backend(context);

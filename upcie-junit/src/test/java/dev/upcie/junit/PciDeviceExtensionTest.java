@@ -12,7 +12,7 @@ import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciDriverBinder;
 import dev.upcie.sim.SimMachine;
-import dev.upcie.sim.SimPciDevice;
+import dev.upcie.sim.SimPciDeviceHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +31,9 @@ class PciDeviceExtensionTest {
     Events tests = run(SimTests.class, null, null).testEvents();
 
     tests.assertStatistics(stats -> stats.started(3).succeeded(3));
-    assertThat(SEEN).hasSize(3).allSatisfy(d -> assertThat(d).isInstanceOf(SimPciDevice.class));
+    assertThat(SEEN)
+        .hasSize(3)
+        .allSatisfy(d -> assertThat(d).isInstanceOf(SimPciDeviceHandle.class));
   }
 
   @Test
@@ -188,7 +190,7 @@ class PciDeviceExtensionTest {
     }
 
     @Test
-    void pinnedToTheSimulator(@PciDevice(classCode = "0108") SimPciDevice nvme) {
+    void pinnedToTheSimulator(@PciDevice(classCode = "0108") SimPciDeviceHandle nvme) {
       SEEN.add(nvme);
       assertThat(nvme.model()).isNotNull();
     }

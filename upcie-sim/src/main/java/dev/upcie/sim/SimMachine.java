@@ -6,17 +6,23 @@ import dev.upcie.host.Host;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
-import dev.upcie.pci.PciCapability;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciId;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.procfs.Procfs;
-import dev.upcie.sim.nvme.SimNvmeController;
+import dev.upcie.sim.edu.EduModel;
+import dev.upcie.sim.iommu.SimIommu;
+import dev.upcie.sim.model.DeviceModel;
+import dev.upcie.sim.model.RealTime;
+import dev.upcie.sim.model.Scheduler;
+import dev.upcie.sim.model.VirtualTime;
+import dev.upcie.sim.nvme.NvmeModel;
 import dev.upcie.sim.sysfs.SimDriver;
 import dev.upcie.sim.sysfs.SimFunction;
 import dev.upcie.sim.sysfs.SimSysfs;
+import dev.upcie.sim.trace.Trace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystem;
@@ -24,33 +30,61 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A simulated machine: a kernel-like sysfs and the device models behind its functions.
+ * A simulated machine: a kernel-like sysfs, the device models behind its functions, an IOMMU
+ * between them and memory, and a clock. Its sysfs, {@code /dev} and devices are one world: a
+ * function bound to {@code vfio-pci} has its group node, and only such a function opens.
  *
  * <p>{@link #qemuQ35()} is the QEMU guest the integration tests boot: {@code QemuVfioIT} compares
  * it with what {@code upcie devbind list} reports inside that guest, so a test that passes here
- * meets the same functions there.
+ * meets the same functions there; {@link #qemuQ35Vfio()} is that guest after its NVMe controller
+ * and {@code edu} were bound to {@code vfio-pci}, as the guest tests run.
  *
  * <pre>{@code
- * SimMachine machine = SimMachine.qemuQ35();
- * PciFunction nvme = machine.bus().select(PciSelector.any().withClass(PciClassCode.NVME)).get(0);
- * try (PciDeviceHandle device = machine.open(nvme.address())) {
- *   long cap = device.bar(0).getLongVolatile(0x0);
+ * try (SimMachine machine = SimMachine.qemuQ35Vfio();
+ *     PciDeviceHandle edu = machine.open(PciAddress.parse("0000:00:06.0"))) {
+ *   long id = edu.bar(0).read(EduRegisters.ID);
+ *   System.out.println(machine.trace());
  * }
  * }</pre>
  */
-public final class SimMachine implements Host {
+public final class SimMachine implements Host, AutoCloseable {
+  private static final AtomicInteger MACHINES = new AtomicInteger();
+
   private final SimSysfs sysfs;
   private final Procfs procfs;
   private final Path dev;
-  private final Map<PciAddress, SimDevice> devices;
+  private final SimIommu iommu;
+  private final Scheduler scheduler;
+  private final Trace trace;
+  private final Map<PciAddress, AttachedDevice> devices;
 
-  private SimMachine(SimSysfs sysfs, Procfs procfs, Path dev, Map<PciAddress, SimDevice> devices) {
+  private SimMachine(Builder b, SimSysfs sysfs, Procfs procfs, Path dev) {
     this.sysfs = sysfs;
     this.procfs = procfs;
     this.dev = dev;
-    this.devices = Map.copyOf(devices);
+    this.iommu = new SimIommu();
+    this.scheduler =
+        b.virtualTime ? new VirtualTime() : new RealTime("machine " + MACHINES.incrementAndGet());
+    this.trace = new Trace(b.traceCapacity, scheduler::nanoTime);
+    Map<PciAddress, AttachedDevice> attached = new LinkedHashMap<>();
+    b.models.forEach((address, model) ->
+        attached.put(
+            address,
+            new AttachedDevice(
+                address,
+                model,
+                sysfs.readBytes(PciBus.dir(address) + "/config"),
+                iommu,
+                scheduler,
+                trace)));
+    this.devices = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(attached));
+    devices.forEach((address, device) -> sysfs.serveConfig(address, device.config()::bytes));
+    DeviceNodes nodes = new DeviceNodes(sysfs, dev);
+    nodes.sync();
+    sysfs.onBindingChange(nodes::sync);
   }
 
   /** Starts an empty machine. */
@@ -61,13 +95,34 @@ public final class SimMachine implements Host {
   /**
    * QEMU 7.2's q35 machine with intel-iommu, as the integration tests boot it: host bridge, VGA,
    * e1000e, two virtio-9p functions, an NVMe controller at {@code 0000:00:05.0} (bound to {@code
-   * nvme}, with a {@link SimNvmeController} behind it), an {@code edu} device at {@code
-   * 0000:00:06.0} with no driver, and the ICH9 functions; every function in its IOMMU group.
-   * Drivers loaded: {@code virtio-pci}, {@code nvme}, {@code vfio-pci}, {@code uio_pci_generic}.
-   * Hugepage pools of 2M and 1G on one node, empty, able to grow to 768 and 1 pages: about what a 2
-   * GiB guest can give.
+   * nvme}, with an {@link NvmeModel} behind it), an {@code edu} device at {@code 0000:00:06.0} with
+   * no driver (an {@link EduModel} behind it), and the ICH9 functions; every function in its IOMMU
+   * group. Drivers loaded: {@code virtio-pci}, {@code nvme}, {@code vfio-pci}, {@code
+   * uio_pci_generic}. Hugepage pools of 2M and 1G on one node, empty, able to grow to 768 and 1
+   * pages: about what a 2 GiB guest can give. Real time.
    */
   public static SimMachine qemuQ35() {
+    return qemuQ35Builder("nvme", null).build();
+  }
+
+  /**
+   * {@link #qemuQ35()} after its NVMe controller and {@code edu} were bound to {@code vfio-pci}, as
+   * the guest tests and the recording {@code qemu-q35-iommu-vfio} have them: what the {@code sim}
+   * backend serves by default.
+   */
+  public static SimMachine qemuQ35Vfio() {
+    return qemuQ35Builder("vfio-pci", "vfio-pci").build();
+  }
+
+  /**
+   * The builder of {@link #qemuQ35()}, with the NVMe controller on {@code nvmeDriver} and {@code
+   * edu} on {@code eduDriver} (null for none): to add devices, or to choose virtual time.
+   */
+  public static Builder qemuQ35Builder(String nvmeDriver, String eduDriver) {
+    SimFunction.Builder edu = q35("0000:00:06.0", 6);
+    if (eduDriver != null) {
+      edu.driver(eduDriver);
+    }
     return builder()
         .driver(
             SimDriver.claiming("virtio-pci", PciSelector.any().withId(new PciId(0x1af4, 0x1009))))
@@ -93,34 +148,14 @@ public final class SimMachine implements Host {
                 .driver("virtio-pci")
                 .bar64(4, 16 << 10)
                 .build())
-        .device(
-            q35("0000:00:05.0", SimNvmeController.VENDOR, SimNvmeController.DEVICE, 0x010802, 2, 5)
-                .driver("nvme")
-                .bar64(0, SimNvmeController.BAR0_SIZE)
-                .interruptPin(1)
-                .pciExpress()
-                // QEMU 7.2's nvme_init_pci: MSI-X (65 vectors, table at BAR0+0x2000, PBA at
-                // +0x3000), PM at 0x60 (no soft reset), a root-complex integrated endpoint's
-                // PCI Express capability at 0x80 with function-level reset.
-                .capability(0x40, PciCapability.MSIX, bytes(0x40, 0, 0, 0x20, 0, 0, 0, 0x30, 0, 0))
-                .capability(0x80, PciCapability.PCI_EXPRESS, nvmeExpressCapability())
-                .capability(0x60, PciCapability.POWER_MANAGEMENT, bytes(0x03, 0, 0x08, 0, 0, 0))
-                .build(),
-            new SimNvmeController())
-        .function(
-            q35("0000:00:06.0", 0x1234, 0x11e8, 0x00ff00, 0x10, 6)
-                .bar(0, 1 << 20)
-                .interruptPin(1)
-                // QEMU 7.2's edu: one MSI vector, 64-bit addresses, no per-vector masking.
-                .capability(0x40, PciCapability.MSI, bytes(0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-                .build())
+        .device(q35("0000:00:05.0", 5).driver(nvmeDriver), new NvmeModel())
+        .device(edu, new EduModel())
         .function(q35("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 2, 7).build())
         .function(q35("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 2, 7).bar(5, 4 << 10).build())
         .function(q35("0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, 2, 7).build())
         .hugepages(PageSize.parse("2M"), 768)
         .hugepages(PageSize.parse("1G"), 1)
-        .memory(2L << 30)
-        .build();
+        .memory(2L << 30);
   }
 
   /** The simulated sysfs, for {@link PciBus}, {@link dev.upcie.pci.PciDriverBinder} and tools. */
@@ -160,21 +195,79 @@ public final class SimMachine implements Host {
   }
 
   /**
-   * Opens the simulated function at {@code address} for a driver.
+   * The model behind {@code address}, for tests that look behind the registers or inject faults.
+   *
+   * @throws PciException if there is none
+   */
+  public DeviceModel model(PciAddress address) {
+    return attached(address).model();
+  }
+
+  /** The machine's IOMMU: its mappings, and the DMA faults it refused. */
+  public SimIommu iommu() {
+    return iommu;
+  }
+
+  /** The machine's clock, real or virtual. */
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  /**
+   * The machine's virtual clock, to move time in a test.
+   *
+   * @throws IllegalStateException if the machine runs in real time
+   */
+  public VirtualTime virtualTime() {
+    if (scheduler instanceof VirtualTime time) {
+      return time;
+    }
+    throw new IllegalStateException(
+        this + " runs in real time; build it with Builder.virtualTime() to move time by hand");
+  }
+
+  /** What the machine's devices did: register accesses, DMA, interrupts, notes. */
+  public Trace trace() {
+    return trace;
+  }
+
+  /** Why the model behind {@code address} died, empty while it lives. */
+  public java.util.Optional<String> fatal(PciAddress address) {
+    return attached(address).fatalReason();
+  }
+
+  /**
+   * Opens the simulated function at {@code address} for a driver, whatever driver it is bound to:
+   * the sim backend checks the binding first, as the vfio backend does.
    *
    * @throws PciException if there is no such function, or no device model behind it
+   * @throws IllegalStateException if its model is dead or it was removed
    */
-  public SimPciDevice open(PciAddress address) {
+  public SimPciDeviceHandle open(PciAddress address) {
     PciFunction function = bus().function(address);
-    SimDevice model = devices.get(address);
-    if (model == null) {
+    SimPciDeviceHandle handle = new SimPciDeviceHandle(function, attached(address), iommu);
+    handle.checkOpen();
+    return handle;
+  }
+
+  /** Stops the machine's clock: device work not yet run is dropped. */
+  @Override
+  public void close() {
+    if (scheduler instanceof RealTime time) {
+      time.close();
+    }
+  }
+
+  private AttachedDevice attached(PciAddress address) {
+    AttachedDevice device = devices.get(address);
+    if (device == null) {
       throw new PciException(
           "the simulator has no device model behind "
-              + function.summary()
+              + address
               + "; functions with one: "
               + devices.keySet());
     }
-    return new SimPciDevice(function, model, sysfs.readBytes(PciBus.dir(address) + "/config"));
+    return device;
   }
 
   @Override
@@ -182,29 +275,8 @@ public final class SimMachine implements Host {
     return "the simulated machine " + sysfs;
   }
 
-  /**
-   * The bytes after the header of QEMU 7.2's NVMe PCI Express capability (0x82 to 0xbb), as a guest
-   * reads them: a version 2 root-complex integrated endpoint whose device capabilities have
-   * function-level reset.
-   */
-  private static byte[] nvmeExpressCapability() {
-    byte[] body = new byte[0xbc - 0x82];
-    body[0x82 - 0x82] = (byte) 0x92; // PCI Express capabilities: version 2, type 9
-    body[0x85 - 0x82] = (byte) 0x80; // device capabilities: role-based error reporting
-    body[0x87 - 0x82] = 0x10; // device capabilities: function-level reset
-    body[0x8c - 0x82] = 0x11; // link capabilities: 2.5 GT/s, x1
-    body[0x8d - 0x82] = 0x04;
-    body[0x92 - 0x82] = 0x11; // link status: 2.5 GT/s, x1
-    body[0xa6 - 0x82] = 0x30; // device capabilities 2
-    return body;
-  }
-
-  private static byte[] bytes(int... values) {
-    byte[] bytes = new byte[values.length];
-    for (int i = 0; i < values.length; i++) {
-      bytes[i] = (byte) values[i];
-    }
-    return bytes;
+  private static SimFunction.Builder q35(String address, int group) {
+    return SimFunction.builder(address).subsystem(0x1af4, 0x1100).iommuGroup(group);
   }
 
   private static SimFunction.Builder q35(
@@ -220,9 +292,11 @@ public final class SimMachine implements Host {
   /** Builds a {@link SimMachine}: drivers, functions, device models, hugepage pools. */
   public static final class Builder {
     private final SimSysfs.Builder sysfs = SimSysfs.builder();
-    private final Map<PciAddress, SimDevice> devices = new LinkedHashMap<>();
+    private final Map<PciAddress, DeviceModel> models = new LinkedHashMap<>();
     private PageSize defaultHugepageSize = PageSize.parse("2M");
     private long memory = 1L << 30;
+    private boolean virtualTime;
+    private int traceCapacity = Trace.DEFAULT_CAPACITY;
 
     private Builder() {}
 
@@ -256,10 +330,41 @@ public final class SimMachine implements Host {
       return this;
     }
 
-    /** Adds a function with {@code model} behind its BARs. */
-    public Builder device(SimFunction function, SimDevice model) {
+    /**
+     * Adds a function with {@code model} behind it: {@code placement} says where it sits (address,
+     * driver, IOMMU group, NUMA node), the model declares the rest.
+     *
+     * @throws IllegalArgumentException if the model's BARs do not match what it declares
+     */
+    public Builder device(SimFunction.Builder placement, DeviceModel model) {
+      SimFunction function = model.declare(placement).build();
+      for (int i = 0; i < 6; i++) {
+        long declared = function.bars().get(i).size();
+        long served = model.bar(i).map(bar -> bar.size()).orElse(0L);
+        if (declared != served) {
+          throw new IllegalArgumentException(
+              String.format(
+                  "%s declares BAR%d of %d bytes but serves %d",
+                  model.getClass().getSimpleName(), i, declared, served));
+        }
+      }
       sysfs.function(function);
-      devices.put(function.address(), model);
+      models.put(function.address(), model);
+      return this;
+    }
+
+    /**
+     * Runs the machine in {@link VirtualTime}: device work happens only when a test moves the
+     * clock, or a driver waits for an interrupt. Real time unless set.
+     */
+    public Builder virtualTime() {
+      this.virtualTime = true;
+      return this;
+    }
+
+    /** How many events the trace keeps; {@link Trace#DEFAULT_CAPACITY} unless set. */
+    public Builder traceCapacity(int events) {
+      this.traceCapacity = events;
       return this;
     }
 
@@ -271,7 +376,7 @@ public final class SimMachine implements Host {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      return new SimMachine(sysfs.build(), procfs(fs), fs.getPath("/dev"), devices);
+      return new SimMachine(this, sysfs.build(), procfs(fs), fs.getPath("/dev"));
     }
 
     private Procfs procfs(FileSystem fs) {

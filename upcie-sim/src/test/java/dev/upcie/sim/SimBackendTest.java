@@ -7,6 +7,7 @@ import dev.upcie.backend.Availability;
 import dev.upcie.backend.DeviceBackend;
 import dev.upcie.backend.DeviceBackends;
 import dev.upcie.host.Host;
+import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciCapability;
@@ -14,8 +15,10 @@ import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciDriverBinder;
 import dev.upcie.pci.PciSelector;
+import dev.upcie.sim.edu.EduModel;
+import dev.upcie.sim.sysfs.SimDriver;
+import dev.upcie.sim.sysfs.SimFunction;
 import dev.upcie.support.InvalidInputException;
-import dev.upcie.support.NotSupportedException;
 import org.junit.jupiter.api.Test;
 
 /** The simulator as a backend among the others, found through the service loader. */
@@ -34,7 +37,7 @@ class SimBackendTest {
   @Test
   void aSimulatedHostIsResolvedAndOpenedOnTheSameMachine() {
     SimMachine machine = SimMachine.qemuQ35();
-    machine.sysfs().write("bus/pci/devices/0000:00:05.0/driver_override", "vfio-pci");
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:05.0"), "vfio-pci");
 
     DeviceBackends.Choice choice = DeviceBackends.choose("sim", NVME, b -> machine);
     try (PciDeviceHandle nvme = choice.open()) {
@@ -49,6 +52,7 @@ class SimBackendTest {
   void theRealBackendsRefuseASimulatedHostAndAutoFallsBackToTheSimulator() {
     SimMachine machine = SimMachine.qemuQ35();
     new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:06.0"), "uio_pci_generic");
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:05.0"), "vfio-pci");
 
     for (DeviceBackend real : DeviceBackends.all()) {
       if (real.driver().isPresent()) {
@@ -82,31 +86,70 @@ class SimBackendTest {
   }
 
   @Test
-  void theSimulatedControllerHasQemusConfigSpaceAndResetButNoDmaOrInterruptsYet() {
-    try (PciDeviceHandle nvme = new SimBackend().open(NVME, SimMachine.qemuQ35())) {
+  void theSimulatedControllerHasQemusConfigSpaceResetDmaAndInterrupts() {
+    try (PciDeviceHandle nvme = new SimBackend().open(NVME, SimMachine.qemuQ35Vfio())) {
       assertThat(nvme.config().capabilities())
           .extracting(PciCapability::toString)
           .containsExactly("MSI-X@0x40", "PCIe@0x80", "PM@0x60");
       nvme.bar(0).write(NvmeRegisters.CC, 0x00460000);
       nvme.reset();
       assertThat(nvme.bar(0).read(NvmeRegisters.CC)).isZero();
-      assertThatThrownBy(nvme::dma)
-          .isInstanceOf(NotSupportedException.class)
-          .hasMessageStartingWith("the simulator does not model DMA yet");
-      assertThatThrownBy(nvme::interrupts)
-          .isInstanceOf(NotSupportedException.class)
-          .hasMessageStartingWith("the simulator does not model interrupts yet");
+      assertThat(nvme.dma().translated()).isTrue();
+      assertThat(nvme.interrupts().modes()).containsExactly(InterruptMode.MSIX, InterruptMode.INTX);
+      assertThat(nvme.interrupts().vectors(InterruptMode.MSIX)).isEqualTo(65);
     }
   }
 
   @Test
+  void aFunctionOnAnotherDriverIsRefusedAsTheVfioBackendRefusesIt() {
+    Availability probe = new SimBackend().probe(NVME, SimMachine.qemuQ35());
+
+    assertThat(((Availability.Unavailable) probe).reason())
+        .startsWith("no PCI function matching class 0x010802 is bound to vfio-pci")
+        .contains("0000:00:05.0 on nvme");
+  }
+
+  @Test
+  void aGroupWithAFunctionOnAnotherDriverIsNotViable() {
+    SimMachine machine =
+        SimMachine.builder()
+            .driver(SimDriver.overrideOnly("vfio-pci"))
+            .driver(SimDriver.overrideOnly("pci-stub-like"))
+            .device(
+                SimFunction.builder("0000:00:06.0").iommuGroup(9).driver("vfio-pci"),
+                new EduModel())
+            .function(
+                SimFunction.builder("0000:00:06.1").iommuGroup(9).driver("pci-stub-like").build())
+            .build();
+
+    assertThatThrownBy(() ->
+            new SimBackend()
+                .open(PciSelector.any().withAddress(PciAddress.parse("00:06.0")), machine))
+        .hasMessage(
+            "IOMMU group 9 of 0000:00:06.0 is not viable: 0000:00:06.1 (bound to pci-stub-like)"
+                + " must be bound to vfio-pci or unbound too");
+  }
+
+  @Test
   void aFunctionWithoutAModelIsNotOffered() {
+    SimMachine machine = SimMachine.qemuQ35();
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:1f.3"), "vfio-pci");
     Availability probe =
-        new SimBackend()
-            .probe(
-                PciSelector.any().withAddress(PciAddress.parse("00:1f.3")), SimMachine.qemuQ35());
+        new SimBackend().probe(PciSelector.any().withAddress(PciAddress.parse("00:1f.3")), machine);
 
     assertThat(((Availability.Unavailable) probe).reason())
         .startsWith("the simulator has no device model behind 0000:00:1f.3 8086:2930");
+  }
+
+  @Test
+  void bindingMakesAndRemovesTheGroupNode() {
+    SimMachine machine = SimMachine.qemuQ35();
+    assertThat(machine.dev().resolve("vfio/vfio")).exists();
+    assertThat(machine.dev().resolve("vfio/6")).doesNotExist();
+
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:06.0"), "vfio-pci");
+    assertThat(machine.dev().resolve("vfio/6")).exists();
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:06.0"), "uio_pci_generic");
+    assertThat(machine.dev().resolve("vfio/6")).doesNotExist();
   }
 }

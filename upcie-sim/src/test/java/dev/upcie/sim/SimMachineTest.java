@@ -41,7 +41,7 @@ class SimMachineTest {
   @Test
   void opensTheNvmeControllerWithItsRegisters() {
     SimMachine machine = SimMachine.qemuQ35();
-    try (SimPciDevice nvme = machine.open(PciAddress.parse("00:05.0"))) {
+    try (SimPciDeviceHandle nvme = machine.open(PciAddress.parse("00:05.0"))) {
       PciFunction function = nvme.function();
       assertThat(function.revision()).isEqualTo(2);
       assertThat(nvme.backend()).isEqualTo("sim");
@@ -54,7 +54,7 @@ class SimMachineTest {
 
   @Test
   void aClosedHandleRefusesItsBars() {
-    SimPciDevice nvme = SimMachine.qemuQ35().open(PciAddress.parse("00:05.0"));
+    SimPciDeviceHandle nvme = SimMachine.qemuQ35().open(PciAddress.parse("00:05.0"));
     Mmio bar0 = nvme.bar(0);
     nvme.close();
     nvme.close();
@@ -75,10 +75,10 @@ class SimMachineTest {
 
   @Test
   void aFunctionWithoutModelCannotBeOpened() {
-    assertThatThrownBy(() -> SimMachine.qemuQ35().open(PciAddress.parse("00:06.0")))
+    assertThatThrownBy(() -> SimMachine.qemuQ35().open(PciAddress.parse("00:02.0")))
         .isInstanceOf(PciException.class)
         .hasMessage(
-            "the simulator has no device model behind 0000:00:06.0 1234:11e8 Unclassified device;"
-                + " functions with one: [0000:00:05.0]");
+            "the simulator has no device model behind 0000:00:02.0; functions with one:"
+                + " [0000:00:05.0, 0000:00:06.0]");
   }
 }

@@ -10,7 +10,7 @@ import dev.upcie.pci.ConfigSpace;
 import dev.upcie.pci.PciCapability;
 import dev.upcie.pci.PciConfigRegisters;
 import dev.upcie.pci.PciDeviceHandle;
-import dev.upcie.sim.nvme.SimNvmeController;
+import dev.upcie.sim.nvme.NvmeModel;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,11 +25,11 @@ public class QemuNvmeConformanceTest {
 
     assertThat(bar0.getLongVolatile(NvmeRegisters.CAP.offset()))
         .as("CAP")
-        .isEqualTo(SimNvmeController.QEMU_CAP);
+        .isEqualTo(NvmeModel.QEMU_CAP);
     assertThat(bar0.getIntVolatile(NvmeRegisters.VS.offset()))
         .as("VS")
-        .isEqualTo(SimNvmeController.QEMU_VS);
-    assertThat(bar0.size()).as("BAR0 size").isEqualTo(SimNvmeController.BAR0_SIZE);
+        .isEqualTo(NvmeModel.QEMU_VS);
+    assertThat(bar0.size()).as("BAR0 size").isEqualTo(NvmeModel.BAR0_SIZE);
   }
 
   /**
@@ -139,7 +139,7 @@ public class QemuNvmeConformanceTest {
 
       assertThat(bar0.read(NvmeRegisters.CC)).as("CC").isZero();
       assertThat(bar0.read(NvmeRegisters.AQA)).as("AQA").isEqualTo(0x001f001f);
-      assertThat(bar0.read(NvmeRegisters.CAP)).as("CAP").isEqualTo(SimNvmeController.QEMU_CAP);
+      assertThat(bar0.read(NvmeRegisters.CAP)).as("CAP").isEqualTo(NvmeModel.QEMU_CAP);
     } finally {
       bar0.write(NvmeRegisters.AQA, 0);
       bar0.write(NvmeRegisters.CC, 0);

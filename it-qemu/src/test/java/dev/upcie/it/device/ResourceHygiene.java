@@ -98,6 +98,10 @@ public final class ResourceHygiene implements BeforeEachCallback {
 
     /** Device nodes, VFIO and eventfd inodes, sysfs files, memfds and hugetlbfs files. */
     private static boolean isDeviceResource(String target) {
+      // The JDK's NativePRNG opens these on first use and keeps them for the JVM's life.
+      if (target.equals("/dev/random") || target.equals("/dev/urandom")) {
+        return false;
+      }
       return target.startsWith("/dev/")
           || target.startsWith("anon_inode:")
           || target.startsWith("/sys/")

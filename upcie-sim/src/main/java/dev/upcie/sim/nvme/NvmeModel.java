@@ -1,10 +1,12 @@
 package dev.upcie.sim.nvme;
 
-import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeRegisters;
-import dev.upcie.sim.SimDevice;
-import dev.upcie.sim.mmio.RegisterAccess;
+import dev.upcie.pci.PciCapability;
+import dev.upcie.sim.mmio.FieldAccess;
 import dev.upcie.sim.mmio.RegisterFile;
+import dev.upcie.sim.model.DeviceModel;
+import dev.upcie.sim.sysfs.SimCapability;
+import dev.upcie.sim.sysfs.SimFunction;
 import java.util.Optional;
 
 /**
@@ -17,7 +19,7 @@ import java.util.Optional;
  * checks this against QEMU). Enabling the controller (CSTS.RDY following CC.EN, with QEMU's
  * validation) arrives with the full model.
  */
-public final class SimNvmeController implements SimDevice {
+public final class NvmeModel implements DeviceModel {
   /** PCI vendor:device of QEMU's NVMe controller (Red Hat, QEMU NVM Express). */
   public static final int VENDOR = 0x1b36;
 
@@ -40,17 +42,62 @@ public final class SimNvmeController implements SimDevice {
   private final RegisterFile bar0;
 
   /** A controller in its reset state, as QEMU 7.2's is after power-on. */
-  public SimNvmeController() {
+  public NvmeModel() {
     this.bar0 =
         RegisterFile.builder("BAR0 of the simulated NVMe controller", BAR0_SIZE)
-            .register(NvmeRegisters.CAP.offset(), 8, QEMU_CAP, RegisterAccess.RO)
-            .register(NvmeRegisters.VS.offset(), 4, QEMU_VS, RegisterAccess.RO)
-            .register(NvmeRegisters.CC.offset(), 4, 0, RegisterAccess.RW)
-            .register(NvmeRegisters.CSTS.offset(), 4, 0, RegisterAccess.RO)
-            .register(NvmeRegisters.AQA.offset(), 4, 0, RegisterAccess.RW)
-            .register(NvmeRegisters.ASQ.offset(), 8, 0, RegisterAccess.RW)
-            .register(NvmeRegisters.ACQ.offset(), 8, 0, RegisterAccess.RW)
+            .register(NvmeRegisters.CAP, QEMU_CAP, FieldAccess.RO)
+            .register(NvmeRegisters.VS, QEMU_VS, FieldAccess.RO)
+            .register(NvmeRegisters.CC, 0, FieldAccess.RW)
+            .register(NvmeRegisters.CSTS, 0, FieldAccess.RO)
+            .register(NvmeRegisters.AQA, 0, FieldAccess.RW)
+            .register(NvmeRegisters.ASQ, 0, FieldAccess.RW)
+            .register(NvmeRegisters.ACQ, 0, FieldAccess.RW)
             .build();
+  }
+
+  /**
+   * QEMU 7.2's {@code nvme_init_pci}: Red Hat's QEMU NVM Express controller, revision 2, a 64-bit
+   * BAR0 of 16 KiB, INTA, MSI-X (65 vectors, table at BAR0 + 0x2000, PBA at + 0x3000), PM at 0x60
+   * (no soft reset), and a root-complex integrated endpoint's PCI Express capability at 0x80 with
+   * function-level reset.
+   */
+  @Override
+  public SimFunction.Builder declare(SimFunction.Builder function) {
+    return function
+        .id(VENDOR, DEVICE)
+        .classCode(0x010802)
+        .revision(2)
+        .bar64(0, BAR0_SIZE)
+        .interruptPin(1)
+        .pciExpress()
+        .capability(SimCapability.msix(0x40, 65, 0, 0x2000, 0, 0x3000))
+        .capability(0x80, PciCapability.PCI_EXPRESS, expressCapability())
+        .capability(
+            0x60,
+            PciCapability.POWER_MANAGEMENT,
+            (byte) 0x03,
+            (byte) 0,
+            (byte) 0x08,
+            (byte) 0,
+            (byte) 0,
+            (byte) 0);
+  }
+
+  /**
+   * The bytes after the header of QEMU 7.2's NVMe PCI Express capability (0x82 to 0xbb), as a guest
+   * reads them: a version 2 root-complex integrated endpoint whose device capabilities have
+   * function-level reset.
+   */
+  private static byte[] expressCapability() {
+    byte[] body = new byte[0xbc - 0x82];
+    body[0x82 - 0x82] = (byte) 0x92; // PCI Express capabilities: version 2, type 9
+    body[0x85 - 0x82] = (byte) 0x80; // device capabilities: role-based error reporting
+    body[0x87 - 0x82] = 0x10; // device capabilities: function-level reset
+    body[0x8c - 0x82] = 0x11; // link capabilities: 2.5 GT/s, x1
+    body[0x8d - 0x82] = 0x04;
+    body[0x92 - 0x82] = 0x11; // link status: 2.5 GT/s, x1
+    body[0xa6 - 0x82] = 0x30; // device capabilities 2
+    return body;
   }
 
   /** BAR0, the controller registers. */
@@ -59,7 +106,7 @@ public final class SimNvmeController implements SimDevice {
   }
 
   @Override
-  public Optional<Mmio> bar(int index) {
+  public Optional<RegisterFile> bar(int index) {
     return index == 0 ? Optional.of(bar0) : Optional.empty();
   }
 
@@ -75,7 +122,7 @@ public final class SimNvmeController implements SimDevice {
    */
   @Override
   public void reset() {
-    bar0.deviceStoreInt(NvmeRegisters.CC.offset(), 0);
-    bar0.deviceStoreInt(NvmeRegisters.CSTS.offset(), 0);
+    bar0.store(NvmeRegisters.CC, 0);
+    bar0.store(NvmeRegisters.CSTS, 0);
   }
 }

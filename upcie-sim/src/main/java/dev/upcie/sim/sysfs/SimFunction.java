@@ -176,6 +176,12 @@ public record SimFunction(
       return this;
     }
 
+    /** Adds a standard capability; the list is chained in the order added. */
+    public Builder capability(SimCapability capability) {
+      capabilities.add(capability);
+      return this;
+    }
+
     /** The function. */
     public SimFunction build() {
       return new SimFunction(

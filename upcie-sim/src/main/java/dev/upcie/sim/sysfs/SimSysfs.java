@@ -24,6 +24,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -84,6 +87,8 @@ public final class SimSysfs implements Sysfs {
   private final Map<String, SimDriver> drivers;
   private final Map<Long, long[]> hugepageCapacity;
   private final Map<Long, long[]> hugepages;
+  private final Map<Path, Supplier<byte[]>> served = new ConcurrentHashMap<>();
+  private final List<Runnable> bindingListeners = new CopyOnWriteArrayList<>();
 
   private SimSysfs(Path root, Map<String, SimDriver> drivers, Map<Long, long[]> capacity) {
     this.root = root;
@@ -112,12 +117,37 @@ public final class SimSysfs implements Sysfs {
 
   @Override
   public String read(String path) {
-    return tree.read(path);
+    Supplier<byte[]> live = served(path);
+    return live != null
+        ? new String(live.get(), java.nio.charset.StandardCharsets.ISO_8859_1)
+        : tree.read(path);
   }
 
   @Override
   public byte[] readBytes(String path) {
-    return tree.readBytes(path);
+    Supplier<byte[]> live = served(path);
+    return live != null ? live.get() : tree.readBytes(path);
+  }
+
+  /**
+   * Serves the {@code config} attribute of {@code address} from {@code bytes} from now on: the
+   * device model's configuration space, as the kernel reads the device's.
+   */
+  public void serveConfig(PciAddress address, Supplier<byte[]> bytes) {
+    served.put(realPath(root.resolve(PciBus.dir(address) + "/config")), bytes);
+  }
+
+  /** Runs {@code listener} after every change of a function's driver (bind, unbind, probe). */
+  public void onBindingChange(Runnable listener) {
+    bindingListeners.add(listener);
+  }
+
+  private Supplier<byte[]> served(String path) {
+    if (served.isEmpty() || !path.endsWith("config")) {
+      return null;
+    }
+    Path file = root.resolve(path);
+    return Files.exists(file) ? served.get(realPath(file)) : null;
   }
 
   @Override
@@ -145,7 +175,7 @@ public final class SimSysfs implements Sysfs {
     if (Files.isDirectory(file)) {
       throw new SysfsException(operation, file, Errno.EISDIR);
     }
-    String real = realPath(file);
+    String real = relativeRealPath(file);
     String argument = value.strip();
     Matcher driverFile = DRIVER_FILE.matcher(real);
     Matcher deviceFile = DEVICE_FILE.matcher(real);
@@ -293,6 +323,7 @@ public final class SimSysfs implements Sysfs {
     String address = function.address().toString();
     files.delete(deviceDir(function.address()) + "/driver");
     files.delete("bus/pci/drivers/" + driver + "/" + address);
+    bindingListeners.forEach(Runnable::run);
   }
 
   private PciFunction function(String operation, Path file, String argument) {
@@ -313,11 +344,20 @@ public final class SimSysfs implements Sysfs {
     String dir = deviceDir(address);
     files.link(dir + "/driver", "../../../bus/pci/drivers/" + driver);
     files.link("bus/pci/drivers/" + driver + "/" + address, "../../../../" + dir);
+    bindingListeners.forEach(Runnable::run);
   }
 
-  private String realPath(Path file) {
+  private String relativeRealPath(Path file) {
     try {
       return root.toRealPath().relativize(file.toRealPath()).toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Path realPath(Path file) {
+    try {
+      return file.toRealPath();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -9,8 +9,8 @@ import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.nvme.NvmeVersion;
 import org.junit.jupiter.api.Test;
 
-class SimNvmeControllerTest {
-  private final Mmio bar0 = new SimNvmeController().bar(0).orElseThrow();
+class NvmeModelTest {
+  private final Mmio bar0 = new NvmeModel().bar(0).orElseThrow();
 
   @Test
   void reportsQemuCapabilitiesAndVersion() {
