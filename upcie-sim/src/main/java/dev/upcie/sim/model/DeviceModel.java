@@ -27,7 +27,7 @@ import java.util.Optional;
  *
  *   public SimFunction.Builder declare(SimFunction.Builder function) {
  *     return function.id(0x1234, 0x5678).classCode(0xff0000).bar(0, 4096)
- *         .capability(0x40, PciCapability.MSI, SimCapabilities.msi(1));
+ *         .capability(SimCapability.msi(0x40, 1, true, false));
  *   }
  *   public Optional<RegisterFile> bar(int index) {
  *     return index == 0 ? Optional.of(bar0) : Optional.empty();
