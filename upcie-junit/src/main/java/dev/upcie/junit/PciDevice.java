@@ -29,8 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code sim}. The backends are those {@link dev.upcie.backend.DeviceBackends} finds:
  *
  * <ul>
- *   <li>{@code sim}: a function of the simulated QEMU q35 machine ({@code SimMachine.qemuQ35()}),
- *       fresh for every test;
+ *   <li>{@code sim}: a function of the simulated QEMU q35 machine with its NVMe controller and
+ *       {@code edu} on {@code vfio-pci} ({@code SimMachine.qemuQ35Vfio()}), fresh for every test;
  *   <li>{@code vfio}: the machine's own function, bound to {@code vfio-pci}, opened through VFIO;
  *   <li>{@code uio}: the machine's own function, bound to {@code uio_pci_generic};
  *   <li>{@code auto}: the first real backend that finds a matching function bound to its driver,

@@ -175,8 +175,9 @@ public final class SimMachine implements Host, AutoCloseable {
   }
 
   /**
-   * The simulated {@code /dev}: an empty directory on the machine's in-memory file system, so that
-   * no backend mistakes this machine's device nodes for the real machine's.
+   * The simulated {@code /dev}, on the machine's in-memory file system so that no backend mistakes
+   * it for the real one: {@code vfio/vfio} while {@code vfio-pci} is loaded and {@code vfio/N} for
+   * each IOMMU group with a function on it, kept in step with bindings.
    */
   @Override
   public Path dev() {
