@@ -66,7 +66,8 @@ public final class SimIommu {
 
   /**
    * Maps {@code segment} at a free IOVA aligned to {@code alignment} and wholly at or below {@code
-   * limit}.
+   * limit} (a device's highest address, such as {@code IovaRange.belowMask(32).last()}; {@link
+   * Long#MAX_VALUE} for no limit).
    *
    * @throws dev.upcie.dma.DmaException if no IOVA range fits
    */
