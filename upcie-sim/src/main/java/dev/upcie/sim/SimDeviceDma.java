@@ -5,7 +5,6 @@ import dev.upcie.sim.model.DeviceDma;
 import dev.upcie.sim.model.DmaDirection;
 import dev.upcie.sim.model.DmaFault;
 import dev.upcie.sim.trace.TraceEvent;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -39,31 +38,26 @@ final class SimDeviceDma implements DeviceDma {
     return access(address, source, DmaDirection.WRITE) == null;
   }
 
+  // Scalar accesses go through a small heap buffer: no native memory to allocate and free.
   @Override
   public int readInt(long address) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment buffer = arena.allocate(4);
-      read(address, buffer);
-      return buffer.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
-    }
+    MemorySegment buffer = MemorySegment.ofArray(new byte[4]);
+    read(address, buffer);
+    return buffer.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
   }
 
   @Override
   public long readLong(long address) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment buffer = arena.allocate(8);
-      read(address, buffer);
-      return buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
-    }
+    MemorySegment buffer = MemorySegment.ofArray(new byte[8]);
+    read(address, buffer);
+    return buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
   }
 
   @Override
   public boolean writeInt(long address, int value) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment buffer = arena.allocate(4);
-      buffer.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
-      return write(address, buffer);
-    }
+    MemorySegment buffer = MemorySegment.ofArray(new byte[4]);
+    buffer.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
+    return write(address, buffer);
   }
 
   private DmaFault.Reason access(long address, MemorySegment buffer, DmaDirection direction) {

@@ -1,6 +1,7 @@
 package dev.upcie.sim.trace;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongSupplier;
 
@@ -102,7 +103,7 @@ public final class Trace {
   /** Forgets every event. */
   public synchronized void clear() {
     recorded = 0;
-    java.util.Arrays.fill(sources, null);
+    Arrays.fill(sources, null);
   }
 
   /** The events kept, one per line, with how many were dropped before them. */
