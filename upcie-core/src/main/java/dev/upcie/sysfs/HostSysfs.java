@@ -87,6 +87,28 @@ final class HostSysfs implements Sysfs {
   }
 
   @Override
+  public int writeBytes(String path, long offset, byte[] bytes) {
+    Path file = resolve(path);
+    String operation = "write " + bytes.length + " bytes at " + offset + " of";
+    if (!nativeWrites) {
+      try (java.nio.channels.FileChannel channel =
+          java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+        return channel.write(java.nio.ByteBuffer.wrap(bytes), offset);
+      } catch (IOException e) {
+        throw failure(operation, file, e);
+      }
+    }
+    try (NativeFd fd = Syscalls.open(file.toString(), Posix.O_WRONLY);
+        Arena arena = Arena.ofConfined()) {
+      MemorySegment buffer = arena.allocate(Math.max(1, bytes.length));
+      MemorySegment.copy(bytes, 0, buffer, ValueLayout.JAVA_BYTE, 0, bytes.length);
+      return (int) Syscalls.pwrite(fd, buffer.asSlice(0, bytes.length), offset);
+    } catch (ErrnoException e) {
+      throw new SysfsException(operation, file, e.errno());
+    }
+  }
+
+  @Override
   public List<String> list(String directory) {
     Path dir = resolve(directory);
     try (Stream<Path> entries = Files.list(dir)) {

@@ -54,6 +54,15 @@ public interface Sysfs {
    */
   void write(String path, String value);
 
+  /**
+   * Writes {@code bytes} at {@code offset} of a binary attribute (such as {@code config}) in a
+   * single {@code pwrite(2)}. The kernel clips a write at the end of the attribute.
+   *
+   * @return the bytes written: fewer than given at the attribute's end, 0 beyond it
+   * @throws SysfsException with the kernel's errno if the write is refused
+   */
+  int writeBytes(String path, long offset, byte[] bytes);
+
   /** The names in a directory, sorted. */
   List<String> list(String directory);
 
