@@ -9,7 +9,10 @@ import dev.upcie.sim.model.InterruptSink;
 import dev.upcie.sim.model.ModelContext;
 import dev.upcie.sim.model.Scheduled;
 import dev.upcie.sim.model.Scheduler;
+import dev.upcie.sim.sysfs.FunctionHardware;
 import dev.upcie.sim.trace.Trace;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
@@ -82,6 +85,58 @@ final class AttachedDevice implements ModelContext {
 
   boolean removed() {
     return removed;
+  }
+
+  /** The device as the kernel reaches it through sysfs: {@code config} and {@code reset}. */
+  FunctionHardware hardware() {
+    return new FunctionHardware() {
+      @Override
+      public byte[] config() {
+        if (removed) {
+          // A removed device answers configuration reads with all-ones, as absent hardware does.
+          byte[] ones = new byte[config.size()];
+          java.util.Arrays.fill(ones, (byte) 0xff);
+          return ones;
+        }
+        return config.bytes();
+      }
+
+      @Override
+      public void writeConfig(int offset, byte[] bytes) {
+        if (removed) {
+          return;
+        }
+        // The kernel's pci_write_config splits a write into naturally aligned accesses.
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int at = 0;
+        while (at < bytes.length) {
+          int where = offset + at;
+          int left = bytes.length - at;
+          if ((where & 3) == 0 && left >= 4) {
+            config.write32(where, in.getInt(at));
+            at += 4;
+          } else if ((where & 1) == 0 && left >= 2) {
+            config.write16(where, in.getShort(at) & 0xffff);
+            at += 2;
+          } else {
+            config.write8(where, in.get(at) & 0xff);
+            at += 1;
+          }
+        }
+      }
+
+      @Override
+      public boolean reset() {
+        if (!model.resettable()) {
+          return false;
+        }
+        if (!removed) {
+          model.reset();
+          trace.note(name + " was reset through sysfs");
+        }
+        return true;
+      }
+    };
   }
 
   void remove() {

@@ -14,6 +14,7 @@ import dev.upcie.pci.PciSelector;
 import dev.upcie.procfs.Procfs;
 import dev.upcie.sim.edu.EduModel;
 import dev.upcie.sim.iommu.SimIommu;
+import dev.upcie.sim.mmio.RegisterFile;
 import dev.upcie.sim.model.DeviceModel;
 import dev.upcie.sim.model.RealTime;
 import dev.upcie.sim.model.Scheduler;
@@ -22,6 +23,7 @@ import dev.upcie.sim.nvme.NvmeModel;
 import dev.upcie.sim.sysfs.SimDriver;
 import dev.upcie.sim.sysfs.SimFunction;
 import dev.upcie.sim.sysfs.SimSysfs;
+import dev.upcie.sim.sysfs.SysfsRecording;
 import dev.upcie.sim.trace.Trace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -70,6 +72,7 @@ public final class SimMachine implements Host, AutoCloseable {
         b.virtualTime ? new VirtualTime() : new RealTime("machine " + MACHINES.incrementAndGet());
     this.trace = new Trace(b.traceCapacity, scheduler::nanoTime);
     Map<PciAddress, AttachedDevice> attached = new LinkedHashMap<>();
+    b.models.forEach((address, model) -> checkBars(sysfs, address, model));
     b.models.forEach((address, model) ->
         attached.put(
             address,
@@ -81,15 +84,65 @@ public final class SimMachine implements Host, AutoCloseable {
                 scheduler,
                 trace)));
     this.devices = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(attached));
-    devices.forEach((address, device) -> sysfs.serveConfig(address, device.config()::bytes));
+    devices.forEach((address, device) -> sysfs.attachHardware(address, device.hardware()));
     DeviceNodes nodes = new DeviceNodes(sysfs, dev);
     nodes.sync();
     sysfs.onBindingChange(nodes::sync);
   }
 
+  /** A model's BARs must be the sizes sysfs shows, or a driver would map one and miss the other. */
+  private static void checkBars(SimSysfs sysfs, PciAddress address, DeviceModel model) {
+    if (!sysfs.exists(PciBus.dir(address))) {
+      throw new IllegalArgumentException("no function at " + address + " to put a model behind");
+    }
+    String[] resource = sysfs.read(PciBus.dir(address) + "/resource").split("\n");
+    for (int i = 0; i < 6; i++) {
+      String[] fields = resource[i].trim().split("\\s+");
+      long start = Long.decode(fields[0]);
+      long end = Long.decode(fields[1]);
+      long shown = end == 0 ? 0 : end - start + 1;
+      long served = model.bar(i).map(RegisterFile::size).orElse(0L);
+      if (shown != served) {
+        throw new IllegalArgumentException(
+            String.format(
+                "%s serves BAR%d of %d bytes but %s shows %d: the model does not fit the function",
+                model.getClass().getSimpleName(), i, served, address, shown));
+      }
+    }
+  }
+
   /** Starts an empty machine. */
   public static Builder builder() {
-    return new Builder();
+    return new Builder(SimSysfs.builder());
+  }
+
+  /**
+   * A machine whose sysfs is a recording's (see {@link SysfsRecording} for what is derived), with
+   * no device models yet: add them with {@link Builder#model}.
+   */
+  public static Builder recorded(SysfsRecording recording) {
+    return new Builder(recording.builder());
+  }
+
+  /**
+   * The machine a {@code umockdev-record} recording shows, with a model behind each function the
+   * simulator has one for: {@link NvmeModel} behind QEMU's NVMe ({@code 1b36:0010}) and {@link
+   * EduModel} behind {@code edu} ({@code 1234:11e8}). Real time.
+   *
+   * @throws dev.upcie.support.UpcieException if the file is not a recording of PCI functions
+   */
+  public static SimMachine fromRecording(Path file) {
+    SysfsRecording recording = SysfsRecording.load(file);
+    Builder builder = recorded(recording);
+    for (PciAddress address : recording.functions()) {
+      PciId id = recording.id(address);
+      if (id.equals(NvmeModel.PCI_ID)) {
+        builder.model(address, new NvmeModel());
+      } else if (id.equals(EduModel.PCI_ID)) {
+        builder.model(address, new EduModel());
+      }
+    }
+    return builder.build();
   }
 
   /**
@@ -251,6 +304,18 @@ public final class SimMachine implements Host, AutoCloseable {
     return handle;
   }
 
+  /**
+   * Surprise-removes the function at {@code address}, as a hot unplug does: its BARs read all-ones,
+   * its DMA and interrupts stop, and sysfs loses it, so a driver's next access finds it gone.
+   */
+  public void unplug(PciAddress address) {
+    AttachedDevice device = devices.get(address);
+    if (device != null) {
+      device.remove();
+    }
+    sysfs.unplug(address);
+  }
+
   /** Stops the machine's clock: device work not yet run is dropped. */
   @Override
   public void close() {
@@ -292,14 +357,16 @@ public final class SimMachine implements Host, AutoCloseable {
 
   /** Builds a {@link SimMachine}: drivers, functions, device models, hugepage pools. */
   public static final class Builder {
-    private final SimSysfs.Builder sysfs = SimSysfs.builder();
+    private final SimSysfs.Builder sysfs;
     private final Map<PciAddress, DeviceModel> models = new LinkedHashMap<>();
     private PageSize defaultHugepageSize = PageSize.parse("2M");
     private long memory = 1L << 30;
     private boolean virtualTime;
     private int traceCapacity = Trace.DEFAULT_CAPACITY;
 
-    private Builder() {}
+    private Builder(SimSysfs.Builder sysfs) {
+      this.sysfs = sysfs;
+    }
 
     /** Loads a driver. */
     public Builder driver(SimDriver driver) {
@@ -351,6 +418,17 @@ public final class SimMachine implements Host, AutoCloseable {
       }
       sysfs.function(function);
       models.put(function.address(), model);
+      return this;
+    }
+
+    /**
+     * Puts {@code model} behind a function already added (from a recording, say). Its BARs must
+     * have the sizes the function's {@code resource} shows; the build checks them.
+     */
+    public Builder model(PciAddress address, DeviceModel model) {
+      if (models.putIfAbsent(address, model) != null) {
+        throw new IllegalArgumentException("two models behind " + address);
+      }
       return this;
     }
 

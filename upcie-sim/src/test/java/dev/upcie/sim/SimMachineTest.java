@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.upcie.mmio.Mmio;
+import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciException;
@@ -80,5 +81,96 @@ class SimMachineTest {
         .hasMessage(
             "the simulator has no device model behind 0000:00:02.0; functions with one:"
                 + " [0000:00:05.0, 0000:00:06.0]");
+  }
+
+  @Test
+  void thePresetsAreTheRecordedGuestBeforeAndAfterBinding() {
+    for (String[] pair :
+        new String[][] {{"qemu-q35-iommu-nvme-edu", "boot"}, {"qemu-q35-iommu-vfio", "vfio"}}) {
+      SimMachine preset = pair[1].equals("boot") ? SimMachine.qemuQ35() : SimMachine.qemuQ35Vfio();
+      SimMachine recorded = SimMachine.fromRecording(recording(pair[0]));
+
+      assertThat(preset.bus().functions())
+          .as(pair[0])
+          .extracting(f -> tuple(f.address(), f.id(), f.classCode(), f.driver(), f.iommuGroup()))
+          .containsExactlyElementsOf(
+              recorded.bus().functions().stream()
+                  .map(f -> tuple(f.address(), f.id(), f.classCode(), f.driver(), f.iommuGroup()))
+                  .toList());
+      preset.close();
+      recorded.close();
+    }
+  }
+
+  @Test
+  void aRecordedMachineHasModelsBehindTheFunctionsItKnows() {
+    try (SimMachine machine = SimMachine.fromRecording(recording("qemu-q35-iommu-vfio"));
+        SimPciDeviceHandle edu = machine.open(PciAddress.parse("0000:00:06.0"))) {
+      assertThat(edu.bar(0).getIntVolatile(0)).isEqualTo(0x010000ed);
+      assertThat(machine.hasModel(PciAddress.parse("0000:00:05.0"))).isTrue();
+      assertThat(machine.hasModel(PciAddress.parse("0000:00:02.0"))).isFalse();
+      assertThat(edu.config().read16(0)).as("the recorded config space").isEqualTo(0x1234);
+      assertThat(machine.dev().resolve("vfio/6")).exists();
+    }
+  }
+
+  @Test
+  void aSurpriseRemovedDeviceReadsAllOnesAndVanishesFromSysfs() {
+    PciAddress address = PciAddress.parse("0000:00:06.0");
+    try (SimMachine machine = SimMachine.qemuQ35Vfio();
+        SimPciDeviceHandle edu = machine.open(address)) {
+      Mmio bar0 = edu.bar(0);
+      machine.unplug(address);
+
+      assertThat(bar0.getIntVolatile(0)).as("a mapped BAR reads all-ones").isEqualTo(-1);
+      assertThatThrownBy(() -> edu.bar(0)).hasMessageContaining("surprise-removed");
+      assertThat(machine.bus().find(address)).isEmpty();
+      assertThat(machine.dev().resolve("vfio/6")).doesNotExist();
+      assertThat(machine.trace().toString()).contains("surprise-removed");
+      assertThatThrownBy(() -> machine.open(address)).isInstanceOf(PciException.class);
+    }
+  }
+
+  @Test
+  void uioAndNvmeBindingsGetTheirDeviceNodes() {
+    try (SimMachine machine = SimMachine.qemuQ35()) {
+      Sysfs sysfs = machine.sysfs();
+      assertThat(machine.dev().resolve("nvme0")).exists();
+
+      sysfs.write("bus/pci/devices/0000:00:06.0/driver_override", "uio_pci_generic");
+      sysfs.write("bus/pci/drivers_probe", "0000:00:06.0");
+      assertThat(machine.dev().resolve("uio0")).exists();
+      sysfs.write("bus/pci/devices/0000:00:05.0/driver/unbind", "0000:00:05.0");
+      assertThat(machine.dev().resolve("nvme0")).doesNotExist();
+    }
+  }
+
+  @Test
+  void sysfsResetAndConfigWritesReachTheModel() {
+    PciAddress edu = PciAddress.parse("0000:00:06.0");
+    PciAddress nvme = PciAddress.parse("0000:00:05.0");
+    try (SimMachine machine = SimMachine.qemuQ35Vfio();
+        SimPciDeviceHandle eduHandle = machine.open(edu);
+        SimPciDeviceHandle nvmeHandle = machine.open(nvme)) {
+      machine.sysfs().writeBytes("bus/pci/devices/0000:00:06.0/config", 4, new byte[] {0x06, 0});
+      assertThat(eduHandle.config().read16(4) & 0x4)
+          .as("bus master, set through sysfs")
+          .isEqualTo(4);
+      assertThatThrownBy(() -> machine.sysfs().write("bus/pci/devices/0000:00:06.0/reset", "1"))
+          .as("QEMU's edu has no reset method")
+          .hasMessageContaining("ENOTTY");
+
+      nvmeHandle.bar(0).putIntVolatile(NvmeRegisters.CC.offset(), 0x460000);
+      machine.sysfs().write("bus/pci/devices/0000:00:05.0/reset", "1");
+      assertThat(nvmeHandle.bar(0).getIntVolatile(NvmeRegisters.CC.offset())).isZero();
+    }
+  }
+
+  private static Path recording(String name) {
+    try {
+      return Path.of(SimMachineTest.class.getResource("/sysfs/" + name + ".umockdev").toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -14,6 +14,7 @@ import static dev.upcie.sim.edu.EduRegisters.INTERRUPT_STATUS;
 import static dev.upcie.sim.edu.EduRegisters.LIVENESS;
 import static dev.upcie.sim.edu.EduRegisters.STATUS;
 
+import dev.upcie.pci.PciId;
 import dev.upcie.sim.mmio.FieldAccess;
 import dev.upcie.sim.mmio.RegisterFile;
 import dev.upcie.sim.mmio.WidthRule;
@@ -57,6 +58,9 @@ public final class EduModel implements DeviceModel {
   private static final long COMPUTING = EduRegisters.STATUS_COMPUTING.mask();
   private static final long IRQFACT = EduRegisters.STATUS_INTERRUPT_ON_FACTORIAL.mask();
   private static final long DMA_MASK = (1L << EduRegisters.DMA_MASK_BITS) - 1;
+
+  /** QEMU's vendor and device id for {@code edu}. */
+  public static final PciId PCI_ID = new PciId(0x1234, 0x11e8);
 
   /** How long after the command a transfer completes, on the machine's clock: QEMU's timer. */
   public static final Duration TRANSFER_TIME = Duration.ofMillis(100);
@@ -102,7 +106,7 @@ public final class EduModel implements DeviceModel {
   @Override
   public SimFunction.Builder declare(SimFunction.Builder function) {
     return function
-        .id(0x1234, 0x11e8)
+        .id(PCI_ID.vendor(), PCI_ID.device())
         .classCode(0x00ff00)
         .revision(0x10)
         .bar(0, EduRegisters.BAR0_SIZE)

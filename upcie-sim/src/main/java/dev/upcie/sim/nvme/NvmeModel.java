@@ -2,6 +2,7 @@ package dev.upcie.sim.nvme;
 
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciCapability;
+import dev.upcie.pci.PciId;
 import dev.upcie.sim.mmio.FieldAccess;
 import dev.upcie.sim.mmio.RegisterFile;
 import dev.upcie.sim.model.DeviceModel;
@@ -25,6 +26,9 @@ public final class NvmeModel implements DeviceModel {
 
   /** The device id of QEMU's NVMe controller. */
   public static final int DEVICE = 0x0010;
+
+  /** {@link #VENDOR}:{@link #DEVICE}, as a recording or {@code lspci} shows it. */
+  public static final PciId PCI_ID = new PciId(VENDOR, DEVICE);
 
   /**
    * CAP of QEMU 7.2: MQES 2047, CQR, TO 15 (7.5 s), DSTRD 0, CSS 0xc1 (NVM command set, I/O command

@@ -2,46 +2,45 @@ package dev.upcie.sim.sysfs;
 
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciSelector;
-import java.util.Optional;
+import java.util.List;
 
 /**
  * A PCI driver of the simulated kernel: its name and the functions its id table claims.
  *
  * <p>A driver with no id table ({@code vfio-pci}, {@code uio_pci_generic}) binds only what {@code
- * driver_override} hands it, as on Linux.
+ * driver_override} or {@code new_id} hands it, as on Linux.
  *
  * @param name the driver's name, as under {@code /sys/bus/pci/drivers}
- * @param idTable the functions it claims on its own, empty for override-only drivers
+ * @param idTable the functions it claims on its own, one selector per entry; empty for
+ *     override-only drivers
  */
-public record SimDriver(String name, Optional<PciSelector> idTable) {
+public record SimDriver(String name, List<PciSelector> idTable) {
+
+  /** Copies the table. */
+  public SimDriver {
+    idTable = List.copyOf(idTable);
+  }
 
   /** A driver that claims the functions {@code idTable} matches. */
-  public static SimDriver claiming(String name, PciSelector idTable) {
-    return new SimDriver(name, Optional.of(idTable));
-  }
-
-  /** A driver that binds only through {@code driver_override}, like {@code vfio-pci}. */
-  public static SimDriver overrideOnly(String name) {
-    return new SimDriver(name, Optional.empty());
-  }
-
-  /**
-   * The kernel's {@code pci_match_device}: an override names the only driver that may bind; without
-   * one, the id table decides.
-   */
-  boolean matches(PciFunction function) {
-    if (function.driverOverride().isPresent()) {
-      return function.driverOverride().get().equals(name);
+  public static SimDriver claiming(String name, PciSelector... idTable) {
+    if (idTable.length == 0) {
+      throw new IllegalArgumentException(name + ": a claiming driver needs an id table entry");
     }
-    return idTable.map(table -> table.matches(function)).orElse(false);
+    return new SimDriver(name, List.of(idTable));
   }
 
-  /**
-   * Whether the driver's probe accepts a function it matched: a driver with an id table rejects
-   * hardware it does not know (a function forced on it through {@code driver_override}), leaving
-   * the function unbound; override-only drivers accept anything.
-   */
-  boolean accepts(PciFunction function) {
-    return idTable.map(table -> table.matches(function)).orElse(true);
+  /** A driver that binds only through {@code driver_override} or {@code new_id}. */
+  public static SimDriver overrideOnly(String name) {
+    return new SimDriver(name, List.of());
+  }
+
+  /** True if the driver has no id table of its own. */
+  public boolean isOverrideOnly() {
+    return idTable.isEmpty();
+  }
+
+  /** True if an entry of the id table matches {@code function}. */
+  boolean claims(PciFunction function) {
+    return idTable.stream().anyMatch(entry -> entry.matches(function));
   }
 }

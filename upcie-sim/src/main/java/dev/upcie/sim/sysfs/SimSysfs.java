@@ -5,27 +5,21 @@ import com.google.common.jimfs.Jimfs;
 import dev.upcie.errno.Errno;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
-import dev.upcie.pci.PciBus;
-import dev.upcie.pci.PciFunction;
-import dev.upcie.support.UpcieException;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.sysfs.SysfsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,22 +35,47 @@ import java.util.stream.Stream;
  * kernel/iommu_groups/<n>/devices}. Reads see exactly that tree.
  *
  * <p>Writes take effect synchronously, like the kernel's stores, with the kernel's errno when
- * refused:
+ * refused. Each function has its own lock, as in the kernel, so a store that hangs (see {@link
+ * #faults()}) holds up only stores to the same function:
  *
  * <table>
  *   <caption>simulated writes</caption>
  *   <tr><th>attribute</th><th>effect</th><th>refused with</th></tr>
  *   <tr><td>{@code devices/.../driver_override}</td><td>sets it; an empty line clears it</td>
- *       <td></td></tr>
+ *       <td>EINVAL: 4096 bytes or more</td></tr>
  *   <tr><td>{@code bus/pci/drivers_probe}</td><td>binds an unbound function to the first driver
- *       that matches (the override, else an id table)</td><td>ENODEV: no such function</td></tr>
+ *       that matches and whose probe succeeds</td><td>ENODEV: no such function</td></tr>
  *   <tr><td>{@code bus/pci/drivers/X/bind}</td><td>binds to X</td><td>ENODEV: no such function,
- *       X does not match it, or X's probe rejects it; EBUSY: already bound</td></tr>
+ *       X does not match it, or X's probe rejects it; EBUSY: already bound; an injected
+ *       errno</td></tr>
  *   <tr><td>{@code bus/pci/drivers/X/unbind}, {@code devices/.../driver/unbind}</td>
  *       <td>unbinds</td><td>ENODEV: not bound to X</td></tr>
+ *   <tr><td>{@code bus/pci/drivers/X/new_id}</td><td>adds "vendor device [subvendor subdevice
+ *       [class mask [data]]]" (hex) to X's ids and binds the unbound functions it matches</td>
+ *       <td>EINVAL: fewer than two numbers; EEXIST: X already claims that id</td></tr>
+ *   <tr><td>{@code bus/pci/drivers/X/remove_id}</td><td>forgets such an id</td>
+ *       <td>EINVAL: fewer than two numbers; ENODEV: no such id</td></tr>
+ *   <tr><td>{@code devices/.../remove}</td><td>non-zero: unbinds and takes the function off the
+ *       bus</td><td>EINVAL: not a number</td></tr>
+ *   <tr><td>{@code bus/pci/rescan}, {@code devices/.../rescan}</td><td>non-zero: brings removed
+ *       functions back and probes them</td><td>EINVAL: not a number</td></tr>
+ *   <tr><td>{@code devices/.../reset}</td><td>"1": resets the hardware behind it</td>
+ *       <td>EINVAL: not 1; ENOTTY: no reset method</td></tr>
+ *   <tr><td>{@code devices/.../enable}</td><td>counts enables; the first turns decoding on, the
+ *       last disable turns bus mastering off</td><td>EBUSY: bound to a driver; EIO: disabling
+ *       what is not enabled</td></tr>
+ *   <tr><td>{@code devices/.../config} ({@link #writeBytes})</td><td>reaches the hardware's
+ *       configuration space, clipped to its size</td><td></td></tr>
+ *   <tr><td>{@code .../hugepages-*kB/nr_hugepages}</td><td>grows or shrinks the pool as far as
+ *       memory allows</td><td>EINVAL: not a decimal number</td></tr>
  *   <tr><td>read-only attributes ({@code vendor}, ...)</td><td></td><td>EACCES, as for root</td>
  *       </tr>
  * </table>
+ *
+ * <p>Binding {@code uio_pci_generic} gives the function {@code uio/uioN} (and {@code
+ * class/uio/uioN}); binding {@code nvme} gives it {@code nvme/nvmeN} (and {@code
+ * class/nvme/nvmeN}). {@code resourceN} files exist for each BAR but are empty: {@code resource}
+ * has the sizes.
  *
  * <pre>{@code
  * SimSysfs sysfs = SimSysfs.builder()
@@ -75,29 +94,26 @@ public final class SimSysfs implements Sysfs {
       Pattern.compile(
           "(?:kernel/mm/hugepages|devices/system/node/node(?<node>\\d+)/hugepages)"
               + "/hugepages-(?<kb>\\d+)kB/nr_hugepages");
+  // A function's own attribute, its directory under a root bus or behind bridges.
   private static final Pattern DEVICE_FILE =
-      Pattern.compile("devices/pci[0-9a-f]{4,8}:[0-9a-f]{2}/(?<address>[^/]+)/(?<file>[^/]+)");
-  // Writable in the kernel but not modelled yet: writes are refused loudly, never ignored.
-  private static final Set<String> UNMODELLED =
-      Set.of("new_id", "remove_id", "remove", "rescan", "reset", "enable", "bus/pci/rescan");
+      Pattern.compile(
+          "devices/pci[0-9a-f]{4}:[0-9a-f]{2}/(?:[^/]+/)*"
+              + "(?<address>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7])/(?<file>[^/]+)");
 
   private final Path root;
   private final Sysfs tree;
-  private final Tree files;
-  private final Map<String, SimDriver> drivers;
-  private final Map<Long, long[]> hugepageCapacity;
-  private final Map<Long, long[]> hugepages;
-  private final Map<Path, Supplier<byte[]>> served = new ConcurrentHashMap<>();
-  private final List<Runnable> bindingListeners = new CopyOnWriteArrayList<>();
+  private final SysfsTree files;
+  private final SysfsFaults faults;
+  private final DriverCore core;
+  private final HugepagePools pools;
 
-  private SimSysfs(Path root, Map<String, SimDriver> drivers, Map<Long, long[]> capacity) {
+  private SimSysfs(Path root, DriverCore core, HugepagePools pools, SysfsFaults faults) {
     this.root = root;
     this.tree = Sysfs.of(root);
-    this.files = new Tree(root);
-    this.drivers = Map.copyOf(drivers);
-    this.hugepageCapacity = Map.copyOf(capacity);
-    this.hugepages = new TreeMap<>();
-    capacity.forEach((kb, perNode) -> hugepages.put(kb, new long[perNode.length]));
+    this.files = new SysfsTree(root);
+    this.core = core;
+    this.pools = pools;
+    this.faults = faults;
   }
 
   /** Starts an empty machine: no drivers, no functions. */
@@ -107,7 +123,12 @@ public final class SimSysfs implements Sysfs {
 
   /** The drivers this kernel has loaded. */
   public List<SimDriver> drivers() {
-    return List.copyOf(drivers.values());
+    return core.drivers();
+  }
+
+  /** The faults to inject into this kernel's next stores. */
+  public SysfsFaults faults() {
+    return faults;
   }
 
   @Override
@@ -117,37 +138,53 @@ public final class SimSysfs implements Sysfs {
 
   @Override
   public String read(String path) {
-    Supplier<byte[]> live = served(path);
-    return live != null
-        ? new String(live.get(), java.nio.charset.StandardCharsets.ISO_8859_1)
-        : tree.read(path);
+    Supplier<byte[]> live = live(path);
+    return live != null ? new String(live.get(), StandardCharsets.ISO_8859_1) : tree.read(path);
   }
 
   @Override
   public byte[] readBytes(String path) {
-    Supplier<byte[]> live = served(path);
+    Supplier<byte[]> live = live(path);
     return live != null ? live.get() : tree.readBytes(path);
   }
 
   /**
-   * Serves the {@code config} attribute of {@code address} from {@code bytes} from now on: the
-   * device model's configuration space, as the kernel reads the device's.
+   * Puts {@code hardware} behind the function at {@code address}: its {@code config} attribute
+   * reads and writes the hardware's configuration space from now on, and {@code reset} resets it.
    */
-  public void serveConfig(PciAddress address, Supplier<byte[]> bytes) {
-    served.put(realPath(root.resolve(PciBus.dir(address) + "/config")), bytes);
+  public void attachHardware(PciAddress address, FunctionHardware hardware) {
+    core.attachHardware(address, hardware);
   }
 
-  /** Runs {@code listener} after every change of a function's driver (bind, unbind, probe). */
+  /**
+   * Runs {@code listener} after every change of a function's driver or presence (bind, unbind,
+   * probe, remove, rescan, unplug), on the thread that made it.
+   */
   public void onBindingChange(Runnable listener) {
-    bindingListeners.add(listener);
+    core.onChange(listener);
   }
 
-  private Supplier<byte[]> served(String path) {
-    if (served.isEmpty() || !path.endsWith("config")) {
+  /**
+   * Takes the function at {@code address} off the machine for good, as a hot unplug does: its
+   * driver is unbound and its directory, links and class devices vanish; a rescan does not bring it
+   * back. Does nothing if it is not there.
+   */
+  public void unplug(PciAddress address) {
+    core.unplug(address);
+  }
+
+  private Supplier<byte[]> live(String path) {
+    if (!path.endsWith("config")) {
       return null;
     }
     Path file = root.resolve(path);
-    return Files.exists(file) ? served.get(realPath(file)) : null;
+    if (!Files.exists(file)) {
+      return null;
+    }
+    Matcher device = DEVICE_FILE.matcher(files.realRelative(file));
+    return device.matches() && device.group("file").equals("config")
+        ? core.liveConfig(PciAddress.parse(device.group("address")))
+        : null;
   }
 
   @Override
@@ -166,39 +203,72 @@ public final class SimSysfs implements Sysfs {
   }
 
   @Override
-  public synchronized void write(String path, String value) {
-    Path file = root.resolve(path);
-    String operation = "write \"" + value.strip() + "\" to";
-    if (!Files.exists(file)) {
-      throw new SysfsException(operation, file, Errno.ENOENT);
-    }
-    if (Files.isDirectory(file)) {
-      throw new SysfsException(operation, file, Errno.EISDIR);
-    }
-    String real = relativeRealPath(file);
-    String argument = value.strip();
+  public void write(String path, String value) {
+    SysfsStore store = new SysfsStore(root.resolve(path), value);
+    String real = checkedRealPath(store);
     Matcher driverFile = DRIVER_FILE.matcher(real);
     Matcher deviceFile = DEVICE_FILE.matcher(real);
     Matcher poolFile = POOL_FILE.matcher(real);
     if (poolFile.matches()) {
-      resizePool(operation, file, poolFile, argument);
+      int node = poolFile.group("node") == null ? -1 : Integer.parseInt(poolFile.group("node"));
+      pools.resize(store, Long.parseLong(poolFile.group("kb")), node);
     } else if (real.equals("bus/pci/drivers_probe")) {
-      probe(operation, file, argument);
-    } else if (driverFile.matches() && driverFile.group("file").equals("bind")) {
-      bind(operation, file, driverFile.group("driver"), argument);
-    } else if (driverFile.matches() && driverFile.group("file").equals("unbind")) {
-      unbind(operation, file, driverFile.group("driver"), argument);
-    } else if (deviceFile.matches() && deviceFile.group("file").equals("driver_override")) {
-      files.file(real, (argument.isEmpty() ? "(null)" : argument) + "\n");
-    } else if (UNMODELLED.contains(real)
-        || driverFile.matches()
-        || (deviceFile.matches() && UNMODELLED.contains(deviceFile.group("file")))) {
-      throw new UpcieException(
-          operation + " " + file + ": the simulator does not model writes to this attribute yet");
+      core.probe(store);
+    } else if (real.equals("bus/pci/rescan")) {
+      core.rescan(store);
+    } else if (driverFile.matches()) {
+      String driver = driverFile.group("driver");
+      switch (driverFile.group("file")) {
+        case "bind" -> core.bind(driver, store);
+        case "unbind" -> core.unbind(driver, store);
+        case "new_id" -> core.newId(driver, store);
+        default -> core.removeId(driver, store);
+      }
+    } else if (deviceFile.matches()) {
+      PciAddress address = PciAddress.parse(deviceFile.group("address"));
+      switch (deviceFile.group("file")) {
+        case "driver_override" -> core.override(address, store);
+        case "remove" -> core.remove(address, store);
+        case "rescan" -> core.rescan(store);
+        case "reset" -> core.reset(address, store);
+        case "enable" -> core.enable(address, store);
+        case "config" -> core.writeConfig(address, 0, value.getBytes(StandardCharsets.ISO_8859_1));
+        default -> throw store.refused(Errno.EACCES);
+      }
     } else {
       // The kernel refuses to open attributes without a store method for writing, even for root.
-      throw new SysfsException(operation, file, Errno.EACCES);
+      throw store.refused(Errno.EACCES);
     }
+  }
+
+  /**
+   * Writes {@code bytes} at {@code offset} of a binary attribute: {@code config} reaches the
+   * hardware's configuration space, clipped to its size as the kernel clips it.
+   *
+   * @return the bytes written: fewer than given at the end of the space, 0 beyond it
+   * @throws SysfsException EACCES for any other attribute
+   */
+  @Override
+  public int writeBytes(String path, long offset, byte[] bytes) {
+    SysfsStore store = new SysfsStore(root.resolve(path), "<" + bytes.length + " bytes>");
+    Matcher device = DEVICE_FILE.matcher(checkedRealPath(store));
+    if (!device.matches() || !device.group("file").equals("config")) {
+      throw store.refused(Errno.EACCES);
+    }
+    if (offset < 0) {
+      throw store.refused(Errno.EINVAL);
+    }
+    return core.writeConfig(PciAddress.parse(device.group("address")), offset, bytes);
+  }
+
+  private String checkedRealPath(SysfsStore store) {
+    if (!Files.exists(store.file())) {
+      throw store.refused(Errno.ENOENT);
+    }
+    if (Files.isDirectory(store.file())) {
+      throw store.refused(Errno.EISDIR);
+    }
+    return files.realRelative(store.file());
   }
 
   /**
@@ -208,7 +278,7 @@ public final class SimSysfs implements Sysfs {
    *
    * @throws UncheckedIOException if the copy fails
    */
-  public synchronized void copyTo(Path target) {
+  public void copyTo(Path target) {
     try (Stream<Path> tree = Files.walk(root)) {
       for (Path source : (Iterable<Path>) tree::iterator) {
         Path destination = target.resolve(root.relativize(source).toString());
@@ -217,7 +287,7 @@ public final class SimSysfs implements Sysfs {
         } else if (Files.isDirectory(source)) {
           Files.createDirectories(destination);
         } else {
-          Files.write(destination, Files.readAllBytes(source));
+          Files.write(destination, readBytes(root.relativize(source).toString()));
         }
       }
     } catch (IOException e) {
@@ -227,147 +297,7 @@ public final class SimSysfs implements Sysfs {
 
   @Override
   public String toString() {
-    return "SimSysfs[" + drivers.keySet() + "]";
-  }
-
-  /**
-   * The kernel's {@code nr_hugepages} store: grows a pool page by page, spreading a machine-wide
-   * request over the nodes in turn, until it has the count asked for or no node has room; shrinks
-   * it likewise. The file then shows what the pool got, which may be less than asked.
-   */
-  private void resizePool(String operation, Path file, Matcher pool, String argument) {
-    long wanted;
-    try {
-      wanted = Long.parseLong(argument);
-    } catch (NumberFormatException e) {
-      throw new SysfsException(operation, file, Errno.EINVAL);
-    }
-    if (wanted < 0) {
-      throw new SysfsException(operation, file, Errno.EINVAL);
-    }
-    long kb = Long.parseLong(pool.group("kb"));
-    long[] perNode = hugepages.get(kb);
-    long[] capacity = hugepageCapacity.get(kb);
-    if (pool.group("node") != null) {
-      int node = Integer.parseInt(pool.group("node"));
-      perNode[node] = Math.min(wanted, capacity[node]);
-    } else {
-      long total = Arrays.stream(perNode).sum();
-      // The kernel stops where memory runs out: no node can take more than its capacity.
-      long reachable = Math.min(wanted, Arrays.stream(capacity).sum());
-      for (int node = 0; total < reachable; node = (node + 1) % perNode.length) {
-        if (perNode[node] < capacity[node]) {
-          perNode[node]++;
-          total++;
-        }
-      }
-      for (int node = perNode.length - 1;
-          total > wanted;
-          node = (node + perNode.length - 1) % perNode.length) {
-        if (perNode[node] > 0) {
-          perNode[node]--;
-          total--;
-        }
-      }
-    }
-    writePools(files, kb, perNode);
-  }
-
-  private static void writePools(Tree files, long kb, long[] perNode) {
-    String name = "hugepages-" + kb + "kB";
-    long total = Arrays.stream(perNode).sum();
-    files.file("kernel/mm/hugepages/" + name + "/nr_hugepages", total + "\n");
-    files.file("kernel/mm/hugepages/" + name + "/free_hugepages", total + "\n");
-    for (int node = 0; node < perNode.length; node++) {
-      String dir = "devices/system/node/node" + node + "/hugepages/" + name;
-      files.file(dir + "/nr_hugepages", perNode[node] + "\n");
-      files.file(dir + "/free_hugepages", perNode[node] + "\n");
-    }
-  }
-
-  private void probe(String operation, Path file, String argument) {
-    PciFunction function = function(operation, file, argument);
-    if (function.driver().isPresent()) {
-      return;
-    }
-    for (SimDriver driver : drivers.values()) {
-      if (driver.matches(function) && driver.accepts(function)) {
-        attach(function.address(), driver.name());
-        return;
-      }
-    }
-    // No driver took it: the kernel reports success and leaves the function unbound.
-  }
-
-  private void bind(String operation, Path file, String driver, String argument) {
-    PciFunction function = function(operation, file, argument);
-    SimDriver target = drivers.get(driver);
-    if (!target.matches(function)) {
-      throw new SysfsException(operation, file, Errno.ENODEV);
-    }
-    if (function.driver().isPresent()) {
-      throw new SysfsException(operation, file, Errno.EBUSY);
-    }
-    if (!target.accepts(function)) {
-      // The probe's own error comes back from bind; drivers reject unknown hardware with ENODEV.
-      throw new SysfsException(operation, file, Errno.ENODEV);
-    }
-    attach(function.address(), driver);
-  }
-
-  private void unbind(String operation, Path file, String driver, String argument) {
-    PciFunction function = function(operation, file, argument);
-    if (!function.isBoundTo(driver)) {
-      throw new SysfsException(operation, file, Errno.ENODEV);
-    }
-    String address = function.address().toString();
-    files.delete(deviceDir(function.address()) + "/driver");
-    files.delete("bus/pci/drivers/" + driver + "/" + address);
-    bindingListeners.forEach(Runnable::run);
-  }
-
-  private PciFunction function(String operation, Path file, String argument) {
-    if (!PciAddress.isAddress(argument)) {
-      throw new SysfsException(operation, file, Errno.ENODEV);
-    }
-    PciAddress address = PciAddress.parse(argument);
-    // The kernel looks functions up by their exact name.
-    if (!address.toString().equals(argument)) {
-      throw new SysfsException(operation, file, Errno.ENODEV);
-    }
-    return new PciBus(tree)
-        .find(address)
-        .orElseThrow(() -> new SysfsException(operation, file, Errno.ENODEV));
-  }
-
-  private void attach(PciAddress address, String driver) {
-    String dir = deviceDir(address);
-    files.link(dir + "/driver", "../../../bus/pci/drivers/" + driver);
-    files.link("bus/pci/drivers/" + driver + "/" + address, "../../../../" + dir);
-    bindingListeners.forEach(Runnable::run);
-  }
-
-  private String relativeRealPath(Path file) {
-    try {
-      return root.toRealPath().relativize(file.toRealPath()).toString();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Path realPath(Path file) {
-    try {
-      return file.toRealPath();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static String deviceDir(PciAddress address) {
-    return "devices/pci"
-        + String.format("%04x:%02x", address.domain(), address.bus())
-        + "/"
-        + address;
+    return "SimSysfs" + drivers().stream().map(SimDriver::name).toList();
   }
 
   /**
@@ -376,7 +306,7 @@ public final class SimSysfs implements Sysfs {
    */
   public static final class Builder {
     private final Map<String, SimDriver> drivers = new LinkedHashMap<>();
-    private final Map<PciAddress, SimFunction> functions = new LinkedHashMap<>();
+    private final Map<PciAddress, Object> functions = new LinkedHashMap<>();
     private final Map<Long, long[]> hugepageCapacity = new TreeMap<>();
 
     private Builder() {}
@@ -389,17 +319,30 @@ public final class SimSysfs implements Sysfs {
       return this;
     }
 
+    /** True if a driver of that name is loaded. */
+    boolean hasDriver(String name) {
+      return drivers.containsKey(name);
+    }
+
     /** Adds a function. */
     public Builder function(SimFunction function) {
-      function
-          .driver()
+      return add(function.address(), function.driver(), function);
+    }
+
+    /** Adds a function laid out as a recording has it. */
+    Builder recorded(RecordedLayout layout) {
+      return add(layout.address(), layout.bootDriver(), layout);
+    }
+
+    private Builder add(PciAddress address, Optional<String> driver, Object function) {
+      driver
           .filter(d -> !drivers.containsKey(d))
           .ifPresent(d -> {
             throw new IllegalArgumentException(
-                function.address() + " starts on driver " + d + ", which is not loaded");
+                address + " starts on driver " + d + ", which is not loaded");
           });
-      if (functions.putIfAbsent(function.address(), function) != null) {
-        throw new IllegalArgumentException("two functions at " + function.address());
+      if (functions.putIfAbsent(address, function) != null) {
+        throw new IllegalArgumentException("two functions at " + address);
       }
       return this;
     }
@@ -421,199 +364,37 @@ public final class SimSysfs implements Sysfs {
       return this;
     }
 
+    /** True if a pool of that size was given. */
+    boolean hasHugepages(PageSize size) {
+      return hugepageCapacity.containsKey(size.kilobytes());
+    }
+
     /** Writes the tree into a fresh in-memory file system. */
     public SimSysfs build() {
       FileSystem fs =
           Jimfs.newFileSystem(
               Configuration.unix().toBuilder().setAttributeViews("basic", "posix").build());
       Path root = fs.getPath("/sys");
-      Tree writer = new Tree(root);
-      writer.dir("bus/pci/devices");
-      writer.dir("bus/pci/drivers");
-      writer.dir("kernel/iommu_groups");
-      writer.file("bus/pci/drivers_probe", "");
-      writer.file("bus/pci/rescan", "");
-      for (SimDriver driver : drivers.values()) {
-        String dir = "bus/pci/drivers/" + driver.name();
-        writer.dir(dir);
-        writer.file(dir + "/bind", "");
-        writer.file(dir + "/unbind", "");
-        writer.file(dir + "/new_id", "");
-        writer.file(dir + "/remove_id", "");
+      SysfsTree files = new SysfsTree(root);
+      SysfsFaults faults = new SysfsFaults();
+      List<FunctionLayout> layouts = new ArrayList<>();
+      long[] barTop = {0xfe00_0000L};
+      for (Object f : functions.values()) {
+        layouts.add(
+            f instanceof SimFunction function
+                ? GeneratedLayout.place(function, barTop)
+                : (RecordedLayout) f);
       }
-      long nextBarAddress = 0xfe00_0000L;
-      for (SimFunction f : functions.values()) {
-        nextBarAddress = Layout.function(writer, f, nextBarAddress);
-      }
-      hugepageCapacity.forEach((kb, capacity) -> {
-        String name = "hugepages-" + kb + "kB";
-        for (String attribute :
-            List.of("resv_hugepages", "surplus_hugepages", "nr_overcommit_hugepages")) {
-          writer.file("kernel/mm/hugepages/" + name + "/" + attribute, "0\n");
-        }
-        for (int node = 0; node < capacity.length; node++) {
-          writer.file(
-              "devices/system/node/node" + node + "/hugepages/" + name + "/surplus_hugepages",
-              "0\n");
-        }
-        writePools(writer, kb, new long[capacity.length]);
-      });
-      return new SimSysfs(root, drivers, hugepageCapacity);
-    }
-  }
-
-  /** Lays out one function's directory the way the kernel does. */
-  private static final class Layout {
-    private Layout() {}
-
-    static long function(Tree files, SimFunction f, long nextBarAddress) {
-      String dir = deviceDir(f.address());
-      files.dir(dir);
-      files.file(dir + "/vendor", hex4(f.id().vendor()));
-      files.file(dir + "/device", hex4(f.id().device()));
-      files.file(dir + "/subsystem_vendor", hex4(f.subsystem().vendor()));
-      files.file(dir + "/subsystem_device", hex4(f.subsystem().device()));
-      files.file(dir + "/class", f.classCode() + "\n");
-      files.file(dir + "/revision", String.format("0x%02x\n", f.revision()));
-      files.file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
-      files.file(dir + "/driver_override", "(null)\n");
-      files.file(dir + "/enable", "0\n");
-      files.file(dir + "/remove", "");
-      files.file(dir + "/reset", "");
-      long[] barAddresses = new long[6];
-      StringBuilder resource = new StringBuilder();
-      for (int i = 0; i < 13; i++) {
-        SimBar bar = i < 6 ? f.bars().get(i) : SimBar.NONE;
-        if (!bar.implemented()) {
-          resource.append(String.format("0x%016x 0x%016x 0x%016x\n", 0L, 0L, 0L));
-          continue;
-        }
-        long start = (nextBarAddress - bar.size()) & -bar.size();
-        nextBarAddress = start;
-        barAddresses[i] = start;
-        // IORESOURCE_MEM | IORESOURCE_SIZEALIGN, plus IORESOURCE_MEM_64 for a 64-bit BAR: the
-        // flags QEMU's NVMe (0x140204) and edu (0x40200) BARs show in the recorded guest.
-        long flags = bar.wide() ? 0x140204L : 0x40200L;
-        resource.append(
-            String.format("0x%016x 0x%016x 0x%016x\n", start, start + bar.size() - 1, flags));
-      }
-      files.file(dir + "/resource", resource.toString());
-      files.bytes(dir + "/config", config(f, barAddresses));
-      files.link("bus/pci/devices/" + f.address(), "../../../" + dir);
-      f.driver()
-          .ifPresent(d -> {
-            files.link(dir + "/driver", "../../../bus/pci/drivers/" + d);
-            files.link("bus/pci/drivers/" + d + "/" + f.address(), "../../../../" + dir);
-          });
-      f.iommuGroup()
-          .ifPresent(g -> {
-            files.dir("kernel/iommu_groups/" + g + "/devices");
-            files.link(dir + "/iommu_group", "../../../kernel/iommu_groups/" + g);
-            files.link(
-                "kernel/iommu_groups/" + g + "/devices/" + f.address(), "../../../../" + dir);
-          });
-      return nextBarAddress;
-    }
-
-    /**
-     * A type 0 configuration header with the function's capability list: 256 bytes, or 4096 for a
-     * PCI Express function (whose extended list is empty).
-     */
-    private static byte[] config(SimFunction f, long[] barAddresses) {
-      ByteBuffer config =
-          ByteBuffer.allocate(f.express() ? 4096 : 256).order(ByteOrder.LITTLE_ENDIAN);
-      config.putShort(0x00, (short) f.id().vendor());
-      config.putShort(0x02, (short) f.id().device());
-      config.put(0x08, (byte) f.revision());
-      config.put(0x09, (byte) f.classCode().progIf());
-      config.put(0x0a, (byte) f.classCode().subClass());
-      config.put(0x0b, (byte) f.classCode().baseClass());
-      for (int i = 0; i < 6; i++) {
-        if (barAddresses[i] == 0) {
-          continue;
-        }
-        if (f.bars().get(i).wide()) {
-          // 64-bit memory BAR: type bits 0b10; the upper half is the next slot.
-          config.putLong(0x10 + 4 * i, barAddresses[i] | 0x4);
-        } else {
-          config.putInt(0x10 + 4 * i, (int) barAddresses[i]);
-        }
-      }
-      config.putShort(0x2c, (short) f.subsystem().vendor());
-      config.putShort(0x2e, (short) f.subsystem().device());
-      config.put(0x3d, (byte) f.interruptPin());
-      if (f.bars().stream().anyMatch(SimBar::implemented)) {
-        // The firmware turned memory decoding on at boot, as SeaBIOS does for QEMU's functions.
-        config.putShort(0x04, (short) 0x0002);
-      }
-      List<SimCapability> capabilities = f.capabilities();
-      if (!capabilities.isEmpty()) {
-        config.putShort(0x06, (short) 0x0010);
-        config.put(0x34, (byte) capabilities.get(0).offset());
-      }
-      for (int i = 0; i < capabilities.size(); i++) {
-        SimCapability c = capabilities.get(i);
-        config.put(c.offset(), (byte) c.id());
-        config.put(
-            c.offset() + 1,
-            (byte) (i + 1 < capabilities.size() ? capabilities.get(i + 1).offset() : 0));
-        config.put(c.offset() + 2, c.body());
-      }
-      return config.array();
-    }
-
-    private static String hex4(int value) {
-      return String.format("0x%04x\n", value);
-    }
-  }
-
-  /** File operations on the in-memory tree, by path relative to its root. */
-  private static final class Tree {
-    private final Path root;
-
-    Tree(Path root) {
-      this.root = root;
-    }
-
-    void dir(String path) {
-      try {
-        Files.createDirectories(root.resolve(path));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    void file(String path, String content) {
-      try {
-        Files.createDirectories(root.resolve(path).getParent());
-        Files.writeString(root.resolve(path), content);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    void bytes(String path, byte[] content) {
-      try {
-        Files.write(root.resolve(path), content);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    void link(String path, String target) {
-      try {
-        Files.createSymbolicLink(root.resolve(path), root.getFileSystem().getPath(target));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    void delete(String path) {
-      try {
-        Files.delete(root.resolve(path));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      DriverCore core =
+          new DriverCore(
+              files,
+              Sysfs.of(root),
+              faults,
+              Collections.unmodifiableMap(new LinkedHashMap<>(drivers)));
+      core.boot(layouts);
+      HugepagePools pools = new HugepagePools(files, faults, hugepageCapacity);
+      pools.layOut();
+      return new SimSysfs(root, core, pools, faults);
     }
   }
 }

@@ -1,0 +1,534 @@
+package dev.upcie.sim.sysfs;
+
+import dev.upcie.errno.Errno;
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciClassCode;
+import dev.upcie.pci.PciFunction;
+import dev.upcie.pci.PciId;
+import dev.upcie.sysfs.Sysfs;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The simulated kernel's PCI driver core: which functions exist, which driver each is bound to, and
+ * the stores that change that ({@code bind}, {@code unbind}, {@code drivers_probe}, {@code
+ * driver_override}, {@code new_id}, {@code remove_id}, {@code remove}, {@code rescan}, {@code
+ * reset}, {@code enable}, {@code config}).
+ *
+ * <p>Locking follows the kernel's: each function has its own lock (the kernel's {@code
+ * device_lock}), held while it binds, unbinds, resets or is enabled, so a store that hangs on one
+ * function holds up only stores to that function; {@code remove} and {@code rescan} also take one
+ * machine-wide lock ({@code pci_rescan_remove_lock}).
+ */
+final class DriverCore {
+  /** Drivers whose probe creates a class device, and that class: {@code uio/uioN}, ... */
+  private static final Map<String, String> CLASS_DEVICES =
+      Map.of("uio_pci_generic", "uio", "nvme", "nvme");
+
+  private final SysfsTree files;
+  private final Sysfs view;
+  private final SysfsFaults faults;
+  private final Map<String, SimDriver> drivers;
+  private final Map<String, List<DynamicId>> dynamicIds = new ConcurrentHashMap<>();
+  private final Map<PciAddress, FunctionLayout> present = new ConcurrentHashMap<>();
+  private final Map<PciAddress, FunctionLayout> removed = new ConcurrentHashMap<>();
+  private final Map<PciAddress, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Map<PciAddress, FunctionHardware> hardware = new ConcurrentHashMap<>();
+  private final Map<PciAddress, Integer> enableCounts = new ConcurrentHashMap<>();
+  private final ReentrantLock rescanRemove = new ReentrantLock();
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+  DriverCore(SysfsTree files, Sysfs view, SysfsFaults faults, Map<String, SimDriver> drivers) {
+    this.files = files;
+    this.view = view;
+    this.faults = faults;
+    this.drivers = drivers;
+  }
+
+  /** Lays out the drivers and the functions as the machine boots, each on its boot driver. */
+  void boot(Collection<FunctionLayout> functions) {
+    files.dir("bus/pci/devices");
+    files.dir("bus/pci/drivers");
+    files.dir("kernel/iommu_groups");
+    files.file("bus/pci/drivers_probe", "");
+    files.file("bus/pci/rescan", "");
+    for (SimDriver driver : drivers.values()) {
+      String dir = "bus/pci/drivers/" + driver.name();
+      for (String store : List.of("bind", "unbind", "new_id", "remove_id")) {
+        files.file(dir + "/" + store, "");
+      }
+    }
+    for (FunctionLayout layout : functions) {
+      present.put(layout.address(), layout);
+      layout.layOut(files);
+      layout.bootDriver().ifPresent(driver -> attach(layout, driver));
+    }
+  }
+
+  List<SimDriver> drivers() {
+    return List.copyOf(drivers.values());
+  }
+
+  /** Runs {@code listener} after every change of a function's driver or presence. */
+  void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  void attachHardware(PciAddress address, FunctionHardware device) {
+    hardware.put(address, device);
+  }
+
+  /** The live {@code config} bytes of a function with hardware behind it, else null. */
+  Supplier<byte[]> liveConfig(PciAddress address) {
+    FunctionHardware device = hardware.get(address);
+    return device == null ? null : device::config;
+  }
+
+  /** {@code bus/pci/drivers/X/bind}: binds, or fails with the match's or the probe's errno. */
+  void bind(String driver, SysfsStore store) {
+    PciAddress address = named(store);
+    locked(
+        address,
+        () -> {
+          PciFunction function = function(address, store);
+          SimDriver target = drivers.get(driver);
+          if (!matches(target, function)) {
+            throw store.refused(Errno.ENODEV);
+          }
+          if (function.driver().isPresent()) {
+            throw store.refused(Errno.EBUSY);
+          }
+          Optional<Errno> failure = probe(target, function);
+          if (failure.isPresent()) {
+            throw store.refused(failure.get());
+          }
+          attach(present.get(address), driver);
+        });
+  }
+
+  /** {@code bus/pci/drivers/X/unbind}: unbinds, ENODEV unless bound to X. */
+  void unbind(String driver, SysfsStore store) {
+    PciAddress address = named(store);
+    locked(
+        address,
+        () -> {
+          if (!function(address, store).isBoundTo(driver)) {
+            throw store.refused(Errno.ENODEV);
+          }
+          faults.takeUnbindHang(address).ifPresent(hang -> hang.hold(store));
+          detach(present.get(address), driver);
+        });
+  }
+
+  /** {@code bus/pci/drivers_probe}: binds an unbound function to the first driver that takes it. */
+  void probe(SysfsStore store) {
+    PciAddress address = named(store);
+    locked(address, () -> autoProbe(address));
+  }
+
+  /** {@code driver_override}: sets it; an empty value clears it. */
+  void override(PciAddress address, SysfsStore store) {
+    String name = store.argument();
+    if (name.length() >= 4096) {
+      throw store.refused(Errno.EINVAL);
+    }
+    files.file(dirOf(address) + "/driver_override", (name.isEmpty() ? "(null)" : name) + "\n");
+  }
+
+  /**
+   * {@code new_id}: "vendor device [subvendor subdevice [class class_mask [driver_data]]]" in hex;
+   * the driver then binds every unbound function the new id matches, as the kernel's {@code
+   * driver_attach} does.
+   */
+  void newId(String driver, SysfsStore store) {
+    long[] f = DynamicId.scanHex(store.argument(), 7);
+    if (f.length < 2) {
+      throw store.refused(Errno.EINVAL);
+    }
+    DynamicId id =
+        new DynamicId(
+            (int) f[0],
+            (int) f[1],
+            f.length > 2 ? (int) f[2] : DynamicId.ANY,
+            f.length > 3 ? (int) f[3] : DynamicId.ANY,
+            f.length > 4 ? (int) f[4] : 0,
+            f.length > 5 ? (int) f[5] : 0);
+    SimDriver target = drivers.get(driver);
+    if (f.length != 7 && matches(target, template(id))) {
+      // The kernel refuses an id the driver already claims, from its table or an earlier new_id.
+      throw store.refused(Errno.EEXIST);
+    }
+    if (f.length == 7 && f[6] != 0 && !target.isOverrideOnly()) {
+      // driver_data must be one of the id table's; the simulated tables carry none but 0.
+      throw store.refused(Errno.EINVAL);
+    }
+    dynamicIds.computeIfAbsent(driver, d -> new CopyOnWriteArrayList<>()).add(id);
+    for (PciAddress address : new TreeMap<>(present).keySet()) {
+      locked(
+          address,
+          () -> {
+            PciFunction function = new PciBus(view).find(address).orElse(null);
+            if (function != null && function.driver().isEmpty() && matches(target, function)) {
+              if (probe(target, function).isEmpty()) {
+                attach(present.get(address), driver);
+              }
+            }
+          });
+    }
+  }
+
+  /** {@code remove_id}: forgets the first dynamic id that matches; ENODEV if none does. */
+  void removeId(String driver, SysfsStore store) {
+    long[] f = DynamicId.scanHex(store.argument(), 6);
+    if (f.length < 2) {
+      throw store.refused(Errno.EINVAL);
+    }
+    int subvendor = f.length > 2 ? (int) f[2] : DynamicId.ANY;
+    int subdevice = f.length > 3 ? (int) f[3] : DynamicId.ANY;
+    int classCode = f.length > 4 ? (int) f[4] : 0;
+    int classMask = f.length > 5 ? (int) f[5] : 0;
+    List<DynamicId> ids = dynamicIds.getOrDefault(driver, List.of());
+    for (DynamicId id : ids) {
+      if (id.vendor() == (int) f[0]
+          && id.device() == (int) f[1]
+          && (subvendor == DynamicId.ANY || id.subvendor() == subvendor)
+          && (subdevice == DynamicId.ANY || id.subdevice() == subdevice)
+          && ((id.classCode() ^ classCode) & classMask) == 0) {
+        ids.remove(id);
+        return;
+      }
+    }
+    throw store.refused(Errno.ENODEV);
+  }
+
+  /**
+   * {@code remove}: a non-zero value unbinds the function and takes it off the bus until a {@code
+   * rescan} finds it again.
+   */
+  void remove(PciAddress address, SysfsStore store) {
+    if (store.unsigned(0) == 0) {
+      return;
+    }
+    rescanRemove.lock();
+    try {
+      locked(
+          address,
+          () -> {
+            FunctionLayout layout = present.get(address);
+            if (layout == null) {
+              return;
+            }
+            function(address, store)
+                .driver()
+                .ifPresent(driver -> {
+                  faults.takeUnbindHang(address).ifPresent(hang -> hang.hold(store));
+                  detach(layout, driver);
+                });
+            delete(layout);
+            removed.put(address, layout);
+          });
+    } finally {
+      rescanRemove.unlock();
+    }
+    changed();
+  }
+
+  /**
+   * {@code bus/pci/rescan} or a function's {@code rescan}: a non-zero value brings back every
+   * removed function, fresh (no override), and probes drivers for it.
+   */
+  void rescan(SysfsStore store) {
+    if (store.unsigned(0) == 0) {
+      return;
+    }
+    rescanRemove.lock();
+    try {
+      for (FunctionLayout layout : new TreeMap<>(removed).values()) {
+        removed.remove(layout.address());
+        present.put(layout.address(), layout);
+        layout.layOut(files);
+        locked(layout.address(), () -> autoProbe(layout.address()));
+      }
+    } finally {
+      rescanRemove.unlock();
+    }
+    changed();
+  }
+
+  /** Takes a function off the bus for good, as a hot unplug does: unbound, gone from sysfs. */
+  void unplug(PciAddress address) {
+    rescanRemove.lock();
+    try {
+      locked(
+          address,
+          () -> {
+            FunctionLayout layout = present.get(address);
+            if (layout == null) {
+              return;
+            }
+            new PciBus(view)
+                .find(address)
+                .flatMap(PciFunction::driver)
+                .ifPresent(d -> detach(layout, d));
+            delete(layout);
+          });
+    } finally {
+      rescanRemove.unlock();
+    }
+    changed();
+  }
+
+  /** {@code reset}: "1" resets the function through its hardware; ENOTTY if it cannot. */
+  void reset(PciAddress address, SysfsStore store) {
+    if (store.unsigned(0) != 1) {
+      throw store.refused(Errno.EINVAL);
+    }
+    locked(
+        address,
+        () -> {
+          FunctionHardware device = hardware.get(address);
+          if (device == null || !device.reset()) {
+            throw store.refused(Errno.ENOTTY);
+          }
+        });
+  }
+
+  /**
+   * {@code enable}: counts enables as {@code pci_enable_device} does, turning decoding on at the
+   * first; "0" undoes one and turns bus mastering off at the last. EBUSY while a driver is bound
+   * (it owns the count), EIO to disable what is not enabled.
+   */
+  void enable(PciAddress address, SysfsStore store) {
+    long value = store.unsigned(0);
+    locked(
+        address,
+        () -> {
+          if (function(address, store).driver().isPresent()) {
+            throw store.refused(Errno.EBUSY);
+          }
+          int count = enableCounts.getOrDefault(address, 0);
+          if (value != 0) {
+            if (count == 0) {
+              updateCommand(address, command -> command | decodeBits(address));
+            }
+            count++;
+          } else if (count > 0) {
+            count--;
+            if (count == 0) {
+              updateCommand(address, command -> command & ~0x4);
+            }
+          } else {
+            throw store.refused(Errno.EIO);
+          }
+          enableCounts.put(address, count);
+          files.file(dirOf(address) + "/enable", count + "\n");
+        });
+  }
+
+  /**
+   * A store to {@code config} at {@code offset}: clipped to the space, as the kernel's {@code
+   * pci_write_config} does, and passed to the hardware.
+   *
+   * @return the bytes written
+   */
+  int writeConfig(PciAddress address, long offset, byte[] bytes) {
+    FunctionHardware device = hardware.get(address);
+    String path = dirOf(address) + "/config";
+    byte[] now = device != null ? device.config() : files.readBytes(path);
+    if (offset >= now.length) {
+      return 0;
+    }
+    int count = (int) Math.min(bytes.length, now.length - offset);
+    if (device != null) {
+      device.writeConfig((int) offset, Arrays.copyOf(bytes, count));
+    } else {
+      System.arraycopy(bytes, 0, now, (int) offset, count);
+      files.bytes(path, now);
+    }
+    return count;
+  }
+
+  /** The directory of a present function, as the recording or the layout placed it. */
+  String dirOf(PciAddress address) {
+    FunctionLayout layout = present.get(address);
+    return layout != null ? layout.dir() : FunctionLayout.rootBusDir(address);
+  }
+
+  private void autoProbe(PciAddress address) {
+    PciFunction function = new PciBus(view).find(address).orElse(null);
+    if (function == null || function.driver().isPresent()) {
+      return;
+    }
+    for (SimDriver driver : drivers.values()) {
+      if (matches(driver, function)) {
+        if (probe(driver, function).isEmpty()) {
+          attach(present.get(address), driver.name());
+          return;
+        }
+        // The kernel ignores a failed probe here and tries the next driver.
+      }
+    }
+  }
+
+  /**
+   * The kernel's {@code pci_match_device}: an override names the only driver that may bind; then
+   * dynamic ids, then the id table; a driver named by the override takes the function regardless.
+   */
+  private boolean matches(SimDriver driver, PciFunction function) {
+    Optional<String> override = function.driverOverride();
+    if (override.isPresent() && !override.get().equals(driver.name())) {
+      return false;
+    }
+    if (dynamicIds.getOrDefault(driver.name(), List.of()).stream()
+        .anyMatch(id -> id.matches(function))) {
+      return true;
+    }
+    return driver.claims(function) || override.isPresent();
+  }
+
+  /**
+   * The driver's probe: an injected failure, or ENODEV from a driver with an id table for hardware
+   * it does not know (forced on it through {@code driver_override}); override-only drivers take
+   * anything.
+   */
+  private Optional<Errno> probe(SimDriver driver, PciFunction function) {
+    Optional<Errno> injected = faults.takeBindFailure(function.address());
+    if (injected.isPresent()) {
+      return injected;
+    }
+    boolean known =
+        driver.isOverrideOnly()
+            || driver.claims(function)
+            || dynamicIds.getOrDefault(driver.name(), List.of()).stream()
+                .anyMatch(id -> id.matches(function));
+    return known ? Optional.empty() : Optional.of(Errno.ENODEV);
+  }
+
+  private void attach(FunctionLayout layout, String driver) {
+    String dir = layout.dir();
+    files.link(dir + "/driver", "bus/pci/drivers/" + driver);
+    files.link("bus/pci/drivers/" + driver + "/" + layout.address(), dir);
+    String type = CLASS_DEVICES.get(driver);
+    if (type != null) {
+      int n = 0;
+      while (files.exists("class/" + type + "/" + type + n)) {
+        n++;
+      }
+      String device = dir + "/" + type + "/" + type + n;
+      files.file(device + "/dev", (type.equals("uio") ? 243 : 242) + ":" + n + "\n");
+      files.file(device + "/name", driver + "\n");
+      files.link("class/" + type + "/" + type + n, device);
+    }
+    changed();
+  }
+
+  private void detach(FunctionLayout layout, String driver) {
+    String dir = layout.dir();
+    files.delete(dir + "/driver");
+    files.delete("bus/pci/drivers/" + driver + "/" + layout.address());
+    String type = CLASS_DEVICES.get(driver);
+    if (type != null && files.exists(dir + "/" + type)) {
+      for (String name : view.list(dir + "/" + type)) {
+        files.delete("class/" + type + "/" + name);
+      }
+      files.deleteTree(dir + "/" + type);
+    }
+    changed();
+  }
+
+  private void delete(FunctionLayout layout) {
+    String address = layout.address().toString();
+    view.readLink(layout.dir() + "/iommu_group")
+        .ifPresent(group ->
+            files.delete(
+                "kernel/iommu_groups/"
+                    + group.substring(group.lastIndexOf('/') + 1)
+                    + "/devices/"
+                    + address));
+    files.delete("bus/pci/devices/" + address);
+    files.deleteTree(layout.dir());
+    present.remove(layout.address());
+  }
+
+  private void changed() {
+    listeners.forEach(Runnable::run);
+  }
+
+  private void updateCommand(PciAddress address, java.util.function.IntUnaryOperator change) {
+    byte[] config = liveOrStored(address);
+    int command = ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).getShort(4) & 0xffff;
+    byte[] updated = {(byte) change.applyAsInt(command), (byte) (change.applyAsInt(command) >> 8)};
+    writeConfig(address, 4, updated);
+  }
+
+  private byte[] liveOrStored(PciAddress address) {
+    FunctionHardware device = hardware.get(address);
+    return device != null ? device.config() : files.readBytes(dirOf(address) + "/config");
+  }
+
+  /** Memory and I/O decoding for the kinds of BARs the function has, from {@code resource}. */
+  private int decodeBits(PciAddress address) {
+    int bits = 0;
+    String[] lines = view.read(dirOf(address) + "/resource").split("\n");
+    for (int i = 0; i < Math.min(6, lines.length); i++) {
+      String[] fields = lines[i].trim().split("\\s+");
+      long flags = fields.length == 3 ? Long.decode(fields[2]) : 0;
+      bits |= (flags & 0x100) != 0 ? 0x1 : 0;
+      bits |= (flags & 0x200) != 0 ? 0x2 : 0;
+    }
+    return bits;
+  }
+
+  /** A function the kernel looks up by its exact name: ENODEV for anything else. */
+  private PciAddress named(SysfsStore store) {
+    String name = store.argument();
+    if (!PciAddress.isAddress(name) || !PciAddress.parse(name).toString().equals(name)) {
+      throw store.refused(Errno.ENODEV);
+    }
+    PciAddress address = PciAddress.parse(name);
+    if (!present.containsKey(address)) {
+      throw store.refused(Errno.ENODEV);
+    }
+    return address;
+  }
+
+  private PciFunction function(PciAddress address, SysfsStore store) {
+    return new PciBus(view).find(address).orElseThrow(() -> store.refused(Errno.ENODEV));
+  }
+
+  private void locked(PciAddress address, Runnable action) {
+    ReentrantLock lock = locks.computeIfAbsent(address, a -> new ReentrantLock());
+    lock.lock();
+    try {
+      action.run();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The function the kernel's {@code new_id} checks against the driver's ids: just the id. */
+  private static PciFunction template(DynamicId id) {
+    return new PciFunction(
+        PciAddress.parse("0000:00:00.0"),
+        new PciId(id.vendor() & 0xffff, id.device() & 0xffff),
+        new PciId(id.subvendor() & 0xffff, id.subdevice() & 0xffff),
+        new PciClassCode(id.classCode() & 0xff_ffff),
+        0,
+        Optional.empty(),
+        Optional.empty(),
+        OptionalInt.empty(),
+        OptionalInt.empty());
+  }
+}

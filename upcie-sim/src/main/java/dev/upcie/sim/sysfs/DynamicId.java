@@ -1,0 +1,44 @@
+package dev.upcie.sim.sysfs;
+
+import dev.upcie.pci.PciFunction;
+
+/**
+ * An id a driver was given through {@code new_id}, matched as the kernel's {@code pci_match_one_
+ * device} does: {@link #ANY} matches every vendor or device, and {@code classMask} picks the class
+ * bits that must agree.
+ */
+record DynamicId(
+    int vendor, int device, int subvendor, int subdevice, int classCode, int classMask) {
+
+  /** {@code PCI_ANY_ID}. */
+  static final int ANY = 0xffff_ffff;
+
+  boolean matches(PciFunction f) {
+    return (vendor == ANY || vendor == f.id().vendor())
+        && (device == ANY || device == f.id().device())
+        && (subvendor == ANY || subvendor == f.subsystem().vendor())
+        && (subdevice == ANY || subdevice == f.subsystem().device())
+        && ((classCode ^ f.classCode().value()) & classMask) == 0;
+  }
+
+  /**
+   * The kernel's {@code sscanf(buf, "%x %x %x %x %x %x")}: hexadecimal fields, an optional {@code
+   * 0x}; parsing stops at the first field that is not a number.
+   *
+   * @return the fields parsed, at most {@code max}
+   */
+  static long[] scanHex(String text, int max) {
+    String[] words = text.trim().split("\\s+");
+    long[] fields = new long[Math.min(max, words.length)];
+    int n = 0;
+    for (; n < fields.length; n++) {
+      String w =
+          words[n].startsWith("0x") || words[n].startsWith("0X") ? words[n].substring(2) : words[n];
+      if (w.isEmpty() || w.length() > 8 || !w.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+        break;
+      }
+      fields[n] = Long.parseLong(w, 16);
+    }
+    return java.util.Arrays.copyOf(fields, n);
+  }
+}

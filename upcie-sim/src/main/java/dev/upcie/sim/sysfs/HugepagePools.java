@@ -1,0 +1,100 @@
+package dev.upcie.sim.sysfs;
+
+import dev.upcie.errno.Errno;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The kernel's hugepage pools: one per page size, per NUMA node, each able to grow to the pages a
+ * kernel could still find. Stores to {@code nr_hugepages} go through {@link #resize}.
+ */
+final class HugepagePools {
+  private final SysfsTree files;
+  private final SysfsFaults faults;
+  private final Map<Long, long[]> capacity;
+  private final Map<Long, long[]> pages = new TreeMap<>();
+
+  HugepagePools(SysfsTree files, SysfsFaults faults, Map<Long, long[]> capacityByKilobytes) {
+    this.files = files;
+    this.faults = faults;
+    this.capacity = Map.copyOf(capacityByKilobytes);
+    capacity.forEach((kb, perNode) -> pages.put(kb, new long[perNode.length]));
+  }
+
+  /** Lays out the empty pools: the machine-wide directory and one per node. */
+  void layOut() {
+    capacity.forEach((kb, perNode) -> {
+      String name = "hugepages-" + kb + "kB";
+      for (String attribute :
+          List.of("resv_hugepages", "surplus_hugepages", "nr_overcommit_hugepages")) {
+        files.file("kernel/mm/hugepages/" + name + "/" + attribute, "0\n");
+      }
+      for (int node = 0; node < perNode.length; node++) {
+        files.file(
+            "devices/system/node/node" + node + "/hugepages/" + name + "/surplus_hugepages", "0\n");
+      }
+      show(kb);
+    });
+  }
+
+  /**
+   * The kernel's {@code nr_hugepages} store: grows a pool page by page, spreading a machine-wide
+   * request over the nodes in turn, until it has the count asked for or no node has room; shrinks
+   * it likewise. The file then shows what the pool got, which may be less than asked.
+   *
+   * @param node the node whose pool was written, -1 for the machine-wide file
+   */
+  synchronized void resize(SysfsStore store, long kb, int node) {
+    long wanted = store.unsignedArgument();
+    long[] perNode = pages.get(kb);
+    long[] room = capacity.get(kb);
+    if (perNode == null || node >= perNode.length) {
+      throw store.refused(Errno.ENOENT);
+    }
+    long before = Arrays.stream(perNode).sum();
+    boolean grows = node >= 0 ? wanted > perNode[node] : wanted > before;
+    // An injected shortage: the kernel finds no more than this many new pages.
+    long found = grows ? faults.takeHugepageLimit(kb).orElse(Long.MAX_VALUE / 2) : 0;
+    long limit = before + found;
+    if (node >= 0) {
+      long others = before - perNode[node];
+      perNode[node] =
+          Math.min(Math.min(wanted, room[node]), Math.max(perNode[node], limit - others));
+    } else {
+      long total = before;
+      // The kernel stops where memory runs out: no node can take more than its capacity.
+      long reachable =
+          Math.min(Math.min(wanted, Arrays.stream(room).sum()), Math.max(total, limit));
+      for (int n = 0; total < reachable; n = (n + 1) % perNode.length) {
+        if (perNode[n] < room[n]) {
+          perNode[n]++;
+          total++;
+        }
+      }
+      for (int n = perNode.length - 1;
+          total > wanted;
+          n = (n + perNode.length - 1) % perNode.length) {
+        if (perNode[n] > 0) {
+          perNode[n]--;
+          total--;
+        }
+      }
+    }
+    show(kb);
+  }
+
+  private void show(long kb) {
+    long[] perNode = pages.get(kb);
+    String name = "hugepages-" + kb + "kB";
+    long total = Arrays.stream(perNode).sum();
+    files.file("kernel/mm/hugepages/" + name + "/nr_hugepages", total + "\n");
+    files.file("kernel/mm/hugepages/" + name + "/free_hugepages", total + "\n");
+    for (int node = 0; node < perNode.length; node++) {
+      String dir = "devices/system/node/node" + node + "/hugepages/" + name;
+      files.file(dir + "/nr_hugepages", perNode[node] + "\n");
+      files.file(dir + "/free_hugepages", perNode[node] + "\n");
+    }
+  }
+}

@@ -1,0 +1,179 @@
+package dev.upcie.sim.sysfs;
+
+import dev.upcie.hugepages.PageSize;
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciSelector;
+import dev.upcie.sim.sysfs.UmockdevRecording.RecordedDevice;
+import dev.upcie.support.UpcieException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A machine's PCI functions as {@code umockdev-record} saw them, ready to become a {@link SimSysfs}
+ * whose writes behave as the kernel's.
+ *
+ * <p>The functions, their attributes, {@code config} bytes, drivers and IOMMU groups are the
+ * recording's. What a recording cannot hold is derived or defaulted, and {@link #defaults()} says
+ * what:
+ *
+ * <ul>
+ *   <li>each driver a function was bound to is loaded, claiming the ids bound to it in the
+ *       recording ({@code vfio-pci} and {@code uio_pci_generic} claim nothing, as on Linux); {@code
+ *       vfio-pci} and {@code uio_pci_generic} are loaded even if nothing used them;
+ *   <li>{@code resourceN} files from {@code resource}, and the write-only {@code remove}, {@code
+ *       rescan} and {@code reset} stores;
+ *   <li>hugepage pools of 2M and 1G, empty, on one NUMA node (as {@code numa_node} -1 means), able
+ *       to grow to 1024 and 1 pages.
+ * </ul>
+ *
+ * <pre>{@code
+ * SysfsRecording recording = SysfsRecording.load(Path.of("qemu-q35-iommu-nvme-edu.umockdev"));
+ * recording.defaults().forEach(System.err::println);
+ * SimSysfs sysfs = recording.build();
+ * new PciBus(sysfs).functions().forEach(f -> System.out.println(f.summary()));
+ * }</pre>
+ */
+public final class SysfsRecording {
+  /** Drivers that bind only what they are handed, whatever the recording shows them bound to. */
+  private static final Set<String> OVERRIDE_ONLY = Set.of("vfio-pci", "uio_pci_generic");
+
+  private final Path file;
+  private final List<RecordedLayout> functions;
+  private final Map<String, List<PciSelector>> drivers;
+  private final List<String> defaults;
+
+  private SysfsRecording(
+      Path file,
+      List<RecordedLayout> functions,
+      Map<String, List<PciSelector>> drivers,
+      List<String> defaults) {
+    this.file = file;
+    this.functions = List.copyOf(functions);
+    this.drivers = drivers;
+    this.defaults = List.copyOf(defaults);
+  }
+
+  /**
+   * Reads a recording made with {@code umockdev-record /sys/bus/pci/devices/*}; devices that are
+   * not PCI functions are left out and said so in {@link #defaults()}.
+   *
+   * @throws UpcieException if the file cannot be read, is not a recording, or has no PCI function
+   */
+  public static SysfsRecording load(Path file) {
+    List<RecordedLayout> functions = new ArrayList<>();
+    Map<String, List<PciSelector>> drivers = new LinkedHashMap<>();
+    List<String> defaults = new ArrayList<>();
+    for (RecordedDevice device : UmockdevRecording.read(file)) {
+      String name = device.path().substring(device.path().lastIndexOf('/') + 1);
+      if (!"pci".equals(device.subsystem()) || !PciAddress.isAddress(name)) {
+        defaults.add("left out " + device.path() + ": not a PCI function");
+        continue;
+      }
+      RecordedLayout layout = new RecordedLayout(PciAddress.parse(name), device);
+      for (String required : List.of("vendor", "device", "class", "config")) {
+        if (device.attribute(required).isEmpty()) {
+          throw new UpcieException(
+              file
+                  + ": "
+                  + device.path()
+                  + " has no "
+                  + required
+                  + " attribute; record the function directories themselves:"
+                  + " umockdev-record /sys/bus/pci/devices/*");
+        }
+      }
+      functions.add(layout);
+      layout
+          .bootDriver()
+          .ifPresent(driver -> {
+            List<PciSelector> table = drivers.computeIfAbsent(driver, d -> new ArrayList<>());
+            if (!OVERRIDE_ONLY.contains(driver)) {
+              table.add(PciSelector.any().withId(idOf(device)));
+            }
+          });
+    }
+    if (functions.isEmpty()) {
+      throw new UpcieException(
+          file
+              + " records no PCI function; record them with umockdev-record /sys/bus/pci/devices/*");
+    }
+    drivers.forEach((driver, table) -> {
+      if (!table.isEmpty()) {
+        defaults.add("driver " + driver + " claims the ids bound to it in the recording: " + table);
+      }
+    });
+    for (String driver : List.of("vfio-pci", "uio_pci_generic")) {
+      if (drivers.putIfAbsent(driver, List.of()) == null) {
+        defaults.add("driver " + driver + " loaded, though no function was bound to it");
+      }
+    }
+    defaults.add("resourceN files derived from resource (empty: the sizes are in resource)");
+    defaults.add("remove, rescan and reset stores added: write-only, so never recorded");
+    defaults.add(
+        "hugepage pools 2M and 1G on one NUMA node, empty, able to grow to 1024 and 1 pages");
+    return new SysfsRecording(file, functions, drivers, defaults);
+  }
+
+  private static dev.upcie.pci.PciId idOf(RecordedDevice device) {
+    return new dev.upcie.pci.PciId(hex(device, "vendor"), hex(device, "device"));
+  }
+
+  private static int hex(RecordedDevice device, String attribute) {
+    String text = new String(device.attribute(attribute).orElseThrow(), StandardCharsets.US_ASCII);
+    return Integer.decode(text.strip());
+  }
+
+  /** The file it was read from. */
+  public Path file() {
+    return file;
+  }
+
+  /** The recorded PCI functions, in the recording's order. */
+  public List<PciAddress> functions() {
+    return functions.stream().map(RecordedLayout::address).toList();
+  }
+
+  /**
+   * The vendor and device id recorded for {@code function}.
+   *
+   * @throws IllegalArgumentException if the recording has no such function
+   */
+  public dev.upcie.pci.PciId id(PciAddress function) {
+    return functions.stream()
+        .filter(f -> f.address().equals(function))
+        .findFirst()
+        .map(f -> idOf(f.device()))
+        .orElseThrow(() -> new IllegalArgumentException(file + " records no function " + function));
+  }
+
+  /** What the recording did not hold and the simulator derived or defaulted, one line each. */
+  public List<String> defaults() {
+    return defaults;
+  }
+
+  /**
+   * A builder with the recording's drivers, functions and default hugepage pools: add drivers or
+   * functions before building.
+   */
+  public SimSysfs.Builder builder() {
+    SimSysfs.Builder builder = SimSysfs.builder();
+    drivers.forEach((name, table) -> builder.driver(new SimDriver(name, table)));
+    functions.forEach(builder::recorded);
+    return builder.hugepages(PageSize.parse("2M"), 1024).hugepages(PageSize.parse("1G"), 1);
+  }
+
+  /** The recorded machine's sysfs. */
+  public SimSysfs build() {
+    return builder().build();
+  }
+
+  @Override
+  public String toString() {
+    return "the recording " + file + " (" + functions.size() + " PCI functions)";
+  }
+}

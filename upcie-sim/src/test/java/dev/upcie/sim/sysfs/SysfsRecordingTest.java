@@ -1,0 +1,136 @@
+package dev.upcie.sim.sysfs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciFunction;
+import dev.upcie.support.UpcieException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The three recordings of ../shared/data/sysfs load as machines that list what was recorded. */
+class SysfsRecordingTest {
+
+  static Path recording(String name) {
+    try {
+      return Path.of(SysfsRecordingTest.class.getResource("/sysfs/" + name + ".umockdev").toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"qemu-q35-iommu-nvme-edu", "qemu-q35-iommu-vfio", "microvm-virtio-host"})
+  void eachRecordingListsWhatWasRecorded(String name) throws Exception {
+    Path file = recording(name);
+    SysfsRecording recording = SysfsRecording.load(file);
+    List<String> recorded =
+        Files.readAllLines(file).stream()
+            .filter(l -> l.startsWith("P: "))
+            .map(l -> l.substring(l.lastIndexOf('/') + 1))
+            .toList();
+
+    SimSysfs sysfs = recording.build();
+    List<PciFunction> functions = new PciBus(sysfs).functions();
+    assertThat(functions)
+        .extracting(f -> f.address().toString())
+        .containsExactlyElementsOf(recorded);
+    for (PciFunction f : functions) {
+      String dir = "bus/pci/devices/" + f.address();
+      String driverLine = "L: driver=../../../bus/pci/drivers/" + f.driver().orElse("?");
+      assertThat(sysfs.readBytes(dir + "/config"))
+          .as("config of %s", f.address())
+          .hasSizeGreaterThanOrEqualTo(64);
+      assertThat(Files.readString(file).contains(driverLine) || f.driver().isEmpty()).isTrue();
+    }
+    assertThat(recording.defaults()).anyMatch(d -> d.startsWith("hugepage pools"));
+  }
+
+  @Test
+  void theQemuGuestKeepsItsDriversGroupsAndBars() {
+    SimSysfs sysfs = SysfsRecording.load(recording("qemu-q35-iommu-nvme-edu")).build();
+    PciBus bus = new PciBus(sysfs);
+
+    assertThat(bus.functions())
+        .extracting(
+            f -> f.address().toString(),
+            f -> f.driver().orElse("-"),
+            f -> f.iommuGroup().getAsInt())
+        .contains(
+            tuple("0000:00:03.0", "virtio-pci", 3),
+            tuple("0000:00:05.0", "nvme", 5),
+            tuple("0000:00:06.0", "-", 6),
+            tuple("0000:00:1f.2", "-", 7));
+    assertThat(sysfs.list("kernel/iommu_groups/7/devices"))
+        .containsExactly("0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3");
+    assertThat(sysfs.list("bus/pci/devices/0000:00:05.0"))
+        .contains("resource0", "remove", "rescan", "reset", "nvme")
+        .doesNotContain("resource1");
+    assertThat(sysfs.list("class/nvme")).containsExactly("nvme0");
+  }
+
+  @Test
+  void bindingAsTheGuestDidGivesWhatTheGuestRecordedAfterwards() {
+    // The vfio recording was made after exactly these stores, in the same QEMU guest.
+    SimSysfs sysfs = SysfsRecording.load(recording("qemu-q35-iommu-nvme-edu")).build();
+    for (String function : List.of("0000:00:05.0", "0000:00:06.0")) {
+      sysfs.write("bus/pci/devices/" + function + "/driver_override", "vfio-pci");
+      if (new PciBus(sysfs).function(PciAddress.parse(function)).driver().isPresent()) {
+        sysfs.write("bus/pci/devices/" + function + "/driver/unbind", function);
+      }
+      sysfs.write("bus/pci/drivers_probe", function);
+    }
+    SimSysfs after = SysfsRecording.load(recording("qemu-q35-iommu-vfio")).build();
+
+    assertThat(new PciBus(sysfs).functions())
+        .extracting(f -> f.address(), f -> f.driver(), f -> f.iommuGroup())
+        .containsExactlyElementsOf(
+            new PciBus(after)
+                .functions().stream()
+                    .map(f -> tuple(f.address(), f.driver(), f.iommuGroup()))
+                    .toList());
+  }
+
+  @Test
+  void aMachineWithoutIommuHasNoGroups() {
+    SysfsRecording recording = SysfsRecording.load(recording("microvm-virtio-host"));
+    PciBus bus = new PciBus(recording.build());
+
+    assertThat(bus.functions()).allMatch(f -> f.iommuGroup().isEmpty());
+    assertThat(bus.functions())
+        .filteredOn(f -> f.driver().isPresent())
+        .hasSize(5)
+        .allMatch(f -> f.isBoundTo("virtio-pci"));
+    assertThat(recording.defaults())
+        .contains(
+            "driver vfio-pci loaded, though no function was bound to it",
+            "driver uio_pci_generic loaded, though no function was bound to it");
+  }
+
+  @Test
+  void whatIsNotARecordingIsRefusedByName(@TempDir Path dir) throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.umockdev"), "");
+    Path block =
+        Files.writeString(
+            dir.resolve("block.umockdev"), "P: /devices/virtual/block/loop0\nE: SUBSYSTEM=block\n");
+
+    assertThatThrownBy(() -> SysfsRecording.load(empty))
+        .isInstanceOf(UpcieException.class)
+        .hasMessageContaining(empty.toString())
+        .hasMessageContaining("umockdev-record /sys/bus/pci/devices/*");
+    assertThatThrownBy(() -> SysfsRecording.load(block))
+        .hasMessageContaining("records no PCI function");
+    assertThatThrownBy(() -> SysfsRecording.load(dir.resolve("absent.umockdev")))
+        .isInstanceOf(UpcieException.class)
+        .hasMessageContaining("absent.umockdev");
+  }
+}
