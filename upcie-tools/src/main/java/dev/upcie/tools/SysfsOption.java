@@ -3,6 +3,7 @@ package dev.upcie.tools;
 import dev.upcie.host.Host;
 import dev.upcie.procfs.Procfs;
 import dev.upcie.sim.SimMachine;
+import dev.upcie.support.UpcieException;
 import dev.upcie.sysfs.Sysfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,8 +12,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code --sysfs-root DIR}: read another sysfs tree instead of the machine's; {@code --sysfs-root
- * sim:q35}: the simulated QEMU q35 machine's live kernel, whose writes behave as the kernel's do
- * (for one command: the simulation lives as long as the process).
+ * FILE}: a simulated machine made from a {@code umockdev-record} recording; {@code --sysfs-root
+ * sim:q35}: the simulated QEMU q35 machine. A simulated machine's writes behave as the kernel's do,
+ * for one command: the simulation lives as long as the process.
  */
 public final class SysfsOption {
   /** The value that selects the simulated machine. */
@@ -20,11 +22,13 @@ public final class SysfsOption {
 
   @Option(
       names = "--sysfs-root",
-      paramLabel = "DIR",
+      paramLabel = "DIR|FILE",
       description =
-          "Read this sysfs tree instead of /sys (a copy or a recording), or "
+          "Read this sysfs tree instead of /sys: a directory (a copy), a umockdev-record"
+              + " recording of /sys/bus/pci/devices/* (simulated, with the kernel's write"
+              + " semantics), or "
               + SIMULATED
-              + " for the simulated QEMU q35 machine's kernel.")
+              + " for the simulated QEMU q35 machine.")
   String root;
 
   private SimMachine simulated;
@@ -34,15 +38,28 @@ public final class SysfsOption {
     return root != null;
   }
 
-  /** True if the simulated machine stands in for the kernel. */
+  /** True if a simulated machine (the q35 preset or a recording) stands in for the kernel. */
   public boolean isSimulated() {
-    return SIMULATED.equals(root);
+    return SIMULATED.equals(root) || (root != null && Files.isRegularFile(Path.of(root)));
   }
 
-  /** The simulated machine, one per command, so its sysfs and procfs belong together. */
+  /**
+   * The simulated machine, one per command, so its sysfs and procfs belong together.
+   *
+   * @throws UsageException if the named file is not a recording
+   */
   public SimMachine simulatedMachine() {
     if (simulated == null) {
-      simulated = SimMachine.qemuQ35();
+      if (SIMULATED.equals(root)) {
+        simulated = SimMachine.qemuQ35();
+      } else {
+        Path file = Path.of(root);
+        try {
+          simulated = SimMachine.fromRecording(file);
+        } catch (UpcieException e) {
+          throw new UsageException("--sysfs-root " + root + ": " + e.getMessage());
+        }
+      }
     }
     return simulated;
   }
@@ -73,7 +90,7 @@ public final class SysfsOption {
     if (root == null) {
       return Sysfs.system();
     }
-    if (root.equals(SIMULATED)) {
+    if (isSimulated()) {
       return simulatedMachine().sysfs();
     }
     if (root.startsWith("sim:")) {
@@ -85,7 +102,9 @@ public final class SysfsOption {
           "--sysfs-root "
               + root
               + ": "
-              + (Files.exists(path) ? "not a directory" : "no such directory"));
+              + (Files.exists(path)
+                  ? "neither a directory nor a recording"
+                  : "no such directory or recording file"));
     }
     return Sysfs.of(path);
   }

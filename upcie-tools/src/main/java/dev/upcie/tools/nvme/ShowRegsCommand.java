@@ -89,7 +89,10 @@ public final class ShowRegsCommand implements Callable<Integer> {
     Optional<Host> named = sysfs.host();
     DeviceBackends.Choice choice =
         DeviceBackends.choose(backend, selector, b -> named.orElseGet(b::defaultHost));
-    if (backend.equalsIgnoreCase(DeviceBackends.AUTO) && choice.backend().driver().isEmpty()) {
+    // Said only when the user may have expected this machine's hardware, not a simulated one.
+    if (backend.equalsIgnoreCase(DeviceBackends.AUTO)
+        && choice.backend().driver().isEmpty()
+        && !sysfs.isSimulated()) {
       spec.commandLine()
           .getErr()
           .println(
