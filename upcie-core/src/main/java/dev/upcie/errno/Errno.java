@@ -32,6 +32,7 @@ public record Errno(int number, String name, String description) {
   public static final Errno EISDIR = new Errno(21, "EISDIR", "Is a directory");
   public static final Errno EINVAL = new Errno(22, "EINVAL", "Invalid argument");
   public static final Errno ENOTTY = new Errno(25, "ENOTTY", "Inappropriate ioctl for device");
+  public static final Errno EFBIG = new Errno(27, "EFBIG", "File too large");
   public static final Errno ENOSPC = new Errno(28, "ENOSPC", "No space left on device");
   public static final Errno EROFS = new Errno(30, "EROFS", "Read-only file system");
   public static final Errno ERANGE = new Errno(34, "ERANGE", "Numerical result out of range");
@@ -58,6 +59,7 @@ public record Errno(int number, String name, String description) {
           entry(EISDIR),
           entry(EINVAL),
           entry(ENOTTY),
+          entry(EFBIG),
           entry(ENOSPC),
           entry(EROFS),
           entry(ERANGE),

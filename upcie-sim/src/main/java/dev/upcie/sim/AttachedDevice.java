@@ -47,7 +47,11 @@ final class AttachedDevice implements ModelContext {
     this.model = model;
     this.scheduler = scheduler;
     this.trace = trace;
-    this.config = new DeviceConfigSpace("config space of " + address, configBytes);
+    long[] barSizes = new long[6];
+    for (int i = 0; i < 6; i++) {
+      barSizes[i] = model.bar(i).map(RegisterFile::size).orElse(0L);
+    }
+    this.config = new DeviceConfigSpace("config space of " + address, configBytes, barSizes);
     this.interrupts = new DeviceInterrupts(address.toString(), config, scheduler, trace);
     this.dma = new SimDeviceDma(this, iommu, model.dmaMaskBits());
     for (int i = 0; i < 6; i++) {
@@ -113,28 +117,29 @@ final class AttachedDevice implements ModelContext {
           int where = offset + at;
           int left = bytes.length - at;
           if ((where & 3) == 0 && left >= 4) {
-            config.write32(where, in.getInt(at));
+            config.writeFromKernel(where, 4, in.getInt(at));
             at += 4;
           } else if ((where & 1) == 0 && left >= 2) {
-            config.write16(where, in.getShort(at) & 0xffff);
+            config.writeFromKernel(where, 2, in.getShort(at) & 0xffff);
             at += 2;
           } else {
-            config.write8(where, in.get(at) & 0xff);
+            config.writeFromKernel(where, 1, in.get(at) & 0xff);
             at += 1;
           }
         }
       }
 
       @Override
-      public boolean reset() {
-        if (!model.resettable()) {
-          return false;
-        }
+      public boolean canReset() {
+        return model.resettable();
+      }
+
+      @Override
+      public void reset() {
         if (!removed) {
           model.reset();
           trace.note(name + " was reset through sysfs");
         }
-        return true;
       }
     };
   }

@@ -24,6 +24,7 @@ final class DeviceConfigSpace implements ConfigSpace {
   private final String name;
   private final ByteBuffer bytes;
   private final ByteBuffer writable;
+  private final ByteBuffer hardwareWritable;
   private final int msi;
   private final int msix;
   private volatile Written listener = (offset, width, value) -> {};
@@ -33,13 +34,85 @@ final class DeviceConfigSpace implements ConfigSpace {
     void written(int offset, int width, int value);
   }
 
-  DeviceConfigSpace(String name, byte[] config) {
+  /**
+   * @param barSizes the size of each BAR, 0 where none: the hardware's BAR registers keep only the
+   *     address bits above the size
+   */
+  DeviceConfigSpace(String name, byte[] config, long[] barSizes) {
     this.name = name;
     this.bytes = ByteBuffer.wrap(config.clone()).order(ByteOrder.LITTLE_ENDIAN);
     this.writable = ByteBuffer.allocate(config.length).order(ByteOrder.LITTLE_ENDIAN);
     this.writable.putShort((int) PciConfigRegisters.COMMAND.offset(), (short) COMMAND_WRITABLE);
     this.msi = capability(PciCapability.MSI).map(PciCapability::offset).orElse(0);
     this.msix = capability(PciCapability.MSIX).map(PciCapability::offset).orElse(0);
+    this.hardwareWritable = hardwareMask(barSizes);
+  }
+
+  /**
+   * What the hardware lets the kernel change, as QEMU 7.2's {@code pci_init_wmask} and {@code
+   * pci_register_bar} set it: the command bits (and SERR), cache line size, interrupt line, the
+   * BARs' address bits, and every byte after the header that no capability claims. Capabilities are
+   * read-only here: the kernel's own MSI programming is not modelled (the interrupt API enables
+   * MSI).
+   */
+  private ByteBuffer hardwareMask(long[] barSizes) {
+    int size = bytes.capacity();
+    ByteBuffer mask = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    mask.putShort(0x04, (short) (COMMAND_WRITABLE | 0x0100));
+    mask.put(0x0c, (byte) 0xff);
+    mask.put(0x3c, (byte) 0xff);
+    for (int i = 0; i < 6; i++) {
+      long barSize = barSizes[i];
+      if (barSize == 0) {
+        continue;
+      }
+      boolean wide = (bytes.getInt(0x10 + 4 * i) & 0x6) == 0x4;
+      mask.putInt(0x10 + 4 * i, (int) -barSize & ~0xf);
+      if (wide && i < 5) {
+        mask.putInt(0x14 + 4 * i, (int) (-barSize >>> 32));
+      }
+    }
+    for (int at = 0x40; at < size; at++) {
+      mask.put(at, (byte) 0xff);
+    }
+    for (PciCapability c : capabilities()) {
+      if (!c.extended()) {
+        for (int at = c.offset(); at < Math.min(size, c.offset() + capabilitySize(c)); at++) {
+          mask.put(at, (byte) 0);
+        }
+      }
+    }
+    return mask;
+  }
+
+  /** A standard capability's length, as QEMU lays them out. */
+  private int capabilitySize(PciCapability c) {
+    int flags = Short.toUnsignedInt(bytes.getShort(c.offset() + 2));
+    return switch (c.id()) {
+      case PciCapability.MSI ->
+          0xa + ((flags & 0x80) != 0 ? 4 : 0) + ((flags & 0x100) != 0 ? 10 : 0);
+      case PciCapability.MSIX -> 12;
+      case 0x01 -> 8; // power management
+      case 0x10 -> 0x3c; // PCI Express, version 2
+      case 0x09 -> Byte.toUnsignedInt(bytes.get(c.offset() + 2)); // vendor-specific: its length
+      default -> 0x100 - c.offset();
+    };
+  }
+
+  /**
+   * A write through the {@code config} attribute: the kernel reaches the hardware, whose own masks
+   * apply, and the model hears of it.
+   */
+  void writeFromKernel(int offset, int width, int value) {
+    ConfigSpace.checkAccess(name, size(), offset, width);
+    synchronized (this) {
+      for (int i = 0; i < width; i++) {
+        int mask = hardwareWritable.get(offset + i);
+        int now = bytes.get(offset + i);
+        bytes.put(offset + i, (byte) ((now & ~mask) | ((value >>> (8 * i)) & mask)));
+      }
+    }
+    listener.written(offset, width, width == 4 ? value : value & ((1 << (8 * width)) - 1));
   }
 
   void onWrite(Written listener) {

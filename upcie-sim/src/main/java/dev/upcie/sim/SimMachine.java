@@ -169,12 +169,19 @@ public final class SimMachine implements Host, AutoCloseable {
 
   /**
    * The builder of {@link #qemuQ35()}, with the NVMe controller on {@code nvmeDriver} and {@code
-   * edu} on {@code eduDriver} (null for none): to add devices, or to choose virtual time.
+   * edu} on {@code eduDriver} (null for none), each with {@code driver_override} naming the driver
+   * unless it is the function's own: to add devices, or to choose virtual time.
    */
   public static Builder qemuQ35Builder(String nvmeDriver, String eduDriver) {
+    // A function on another driver than its own got there through a binder, which leaves
+    // driver_override naming it (as the recording qemu-q35-iommu-vfio shows).
+    SimFunction.Builder nvme = q35("0000:00:05.0", 5).driver(nvmeDriver);
+    if (!nvmeDriver.equals("nvme")) {
+      nvme.driverOverride(nvmeDriver);
+    }
     SimFunction.Builder edu = q35("0000:00:06.0", 6);
     if (eduDriver != null) {
-      edu.driver(eduDriver);
+      edu.driver(eduDriver).driverOverride(eduDriver);
     }
     return builder()
         .driver(
@@ -201,7 +208,7 @@ public final class SimMachine implements Host, AutoCloseable {
                 .driver("virtio-pci")
                 .bar64(4, 16 << 10)
                 .build())
-        .device(q35("0000:00:05.0", 5).driver(nvmeDriver), new NvmeModel())
+        .device(nvme, new NvmeModel())
         .device(edu, new EduModel())
         .function(q35("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 2, 7).build())
         .function(q35("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 2, 7).bar(5, 4 << 10).build())

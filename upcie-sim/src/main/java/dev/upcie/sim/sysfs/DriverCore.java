@@ -73,6 +73,7 @@ final class DriverCore {
     for (FunctionLayout layout : functions) {
       present.put(layout.address(), layout);
       layout.layOut(files);
+      showReset(layout.address());
       layout.bootDriver().ifPresent(driver -> attach(layout, driver));
     }
   }
@@ -86,8 +87,20 @@ final class DriverCore {
     listeners.add(listener);
   }
 
+  /** Puts hardware behind a function; the kernel shows {@code reset} only if it can reset. */
   void attachHardware(PciAddress address, FunctionHardware device) {
     hardware.put(address, device);
+    showReset(address);
+  }
+
+  private void showReset(PciAddress address) {
+    FunctionHardware device = hardware.get(address);
+    String reset = dirOf(address) + "/reset";
+    if (device != null && device.canReset()) {
+      files.file(reset, "");
+    } else {
+      files.delete(reset);
+    }
   }
 
   /** The live {@code config} bytes of a function with hardware behind it, else null. */
@@ -259,6 +272,11 @@ final class DriverCore {
         removed.remove(layout.address());
         present.put(layout.address(), layout);
         layout.layOut(files);
+        // A rescanned function is a new pci_dev: no override, not enabled.
+        files.file(layout.dir() + "/driver_override", "(null)\n");
+        files.file(layout.dir() + "/enable", "0\n");
+        enableCounts.remove(layout.address());
+        showReset(layout.address());
         locked(layout.address(), () -> autoProbe(layout.address()));
       }
     } finally {
@@ -290,7 +308,10 @@ final class DriverCore {
     changed();
   }
 
-  /** {@code reset}: "1" resets the function through its hardware; ENOTTY if it cannot. */
+  /**
+   * {@code reset}: "1" resets the function through its hardware. Only functions whose hardware can
+   * reset have the attribute, as in the kernel.
+   */
   void reset(PciAddress address, SysfsStore store) {
     if (store.unsigned(0) != 1) {
       throw store.refused(Errno.EINVAL);
@@ -299,9 +320,10 @@ final class DriverCore {
         address,
         () -> {
           FunctionHardware device = hardware.get(address);
-          if (device == null || !device.reset()) {
+          if (device == null || !device.canReset()) {
             throw store.refused(Errno.ENOTTY);
           }
+          device.reset();
         });
   }
 
@@ -338,17 +360,18 @@ final class DriverCore {
   }
 
   /**
-   * A store to {@code config} at {@code offset}: clipped to the space, as the kernel's {@code
-   * pci_write_config} does, and passed to the hardware.
+   * A store to {@code config} at {@code offset}: clipped to the space, as sysfs clips a write to a
+   * binary attribute, and passed to the hardware.
    *
    * @return the bytes written
+   * @throws dev.upcie.sysfs.SysfsException EFBIG at or beyond the end, as sysfs refuses it
    */
-  int writeConfig(PciAddress address, long offset, byte[] bytes) {
+  int writeConfig(PciAddress address, long offset, byte[] bytes, SysfsStore store) {
     FunctionHardware device = hardware.get(address);
     String path = dirOf(address) + "/config";
     byte[] now = device != null ? device.config() : files.readBytes(path);
     if (offset >= now.length) {
-      return 0;
+      throw store.refused(Errno.EFBIG);
     }
     int count = (int) Math.min(bytes.length, now.length - offset);
     if (device != null) {
@@ -448,15 +471,17 @@ final class DriverCore {
     changed();
   }
 
+  /** Takes a function's directory and links away; a group left with no function goes too. */
   private void delete(FunctionLayout layout) {
     String address = layout.address().toString();
     view.readLink(layout.dir() + "/iommu_group")
-        .ifPresent(group ->
-            files.delete(
-                "kernel/iommu_groups/"
-                    + group.substring(group.lastIndexOf('/') + 1)
-                    + "/devices/"
-                    + address));
+        .ifPresent(link -> {
+          String group = "kernel/iommu_groups/" + link.substring(link.lastIndexOf('/') + 1);
+          files.delete(group + "/devices/" + address);
+          if (view.list(group + "/devices").isEmpty()) {
+            files.deleteTree(group);
+          }
+        });
     files.delete("bus/pci/devices/" + address);
     files.deleteTree(layout.dir());
     present.remove(layout.address());
@@ -470,7 +495,7 @@ final class DriverCore {
     byte[] config = liveOrStored(address);
     int command = ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).getShort(4) & 0xffff;
     byte[] updated = {(byte) change.applyAsInt(command), (byte) (change.applyAsInt(command) >> 8)};
-    writeConfig(address, 4, updated);
+    writeConfig(address, 4, updated, null);
   }
 
   private byte[] liveOrStored(PciAddress address) {

@@ -3,7 +3,8 @@ package dev.upcie.sim.sysfs;
 /**
  * The hardware behind a simulated function, as the kernel reaches it through sysfs: the {@code
  * config} attribute reads and writes its configuration space, {@code reset} resets it. A function
- * with none keeps the configuration bytes it was laid out with, and has no reset method.
+ * with none keeps the configuration bytes it was laid out with, and has no reset method (and so no
+ * {@code reset} attribute).
  */
 public interface FunctionHardware {
 
@@ -14,10 +15,14 @@ public interface FunctionHardware {
   void writeConfig(int offset, byte[] bytes);
 
   /**
+   * True if the function has a reset method; only then does the kernel show its {@code reset}
+   * attribute.
+   */
+  boolean canReset();
+
+  /**
    * A function-level reset through the {@code reset} attribute; the kernel saves and restores the
    * configuration space around it, so only the device's own state changes.
-   *
-   * @return false if the function has no reset method (the store then fails with ENOTTY)
    */
-  boolean reset();
+  void reset();
 }

@@ -52,11 +52,10 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
     files.file(dir + "/class", f.classCode() + "\n");
     files.file(dir + "/revision", String.format("0x%02x\n", f.revision()));
     files.file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
-    files.file(dir + "/driver_override", "(null)\n");
+    files.file(dir + "/driver_override", f.driverOverride().orElse("(null)") + "\n");
     files.file(dir + "/enable", "0\n");
     files.file(dir + "/remove", "");
     files.file(dir + "/rescan", "");
-    files.file(dir + "/reset", "");
     StringBuilder resource = new StringBuilder();
     for (int i = 0; i < 13; i++) {
       SimBar bar = i < 6 ? f.bars().get(i) : SimBar.NONE;

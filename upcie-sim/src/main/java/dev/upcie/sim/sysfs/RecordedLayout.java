@@ -10,11 +10,14 @@ import java.util.OptionalInt;
 /**
  * A function's directory as a recording has it: every recorded attribute and link, byte for byte,
  * plus what the kernel has but a recording cannot hold: the write-only stores ({@code remove},
- * {@code rescan}, {@code reset}) and the {@code resourceN} files derived from {@code resource}.
+ * {@code rescan}) and the {@code resourceN} files derived from {@code resource}.
  */
 record RecordedLayout(PciAddress address, RecordedDevice device) implements FunctionLayout {
-  /** Attributes the kernel has for every function but does not let anyone read. */
-  static final String[] WRITE_ONLY = {"remove", "rescan", "reset"};
+  /**
+   * Stores the kernel has for every function but does not let anyone read, so never recorded;
+   * {@code reset} appears only with hardware that can reset.
+   */
+  static final String[] WRITE_ONLY = {"remove", "rescan"};
 
   @Override
   public String dir() {

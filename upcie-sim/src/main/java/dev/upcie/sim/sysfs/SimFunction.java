@@ -26,6 +26,7 @@ import java.util.OptionalInt;
  * @param classCode class code
  * @param revision revision id
  * @param driver the driver bound at boot, empty for none
+ * @param driverOverride the {@code driver_override} it starts with, empty for none
  * @param iommuGroup the IOMMU group, empty for a machine without IOMMU
  * @param numaNode the NUMA node, empty for none ({@code -1} in sysfs)
  * @param bars the six BAR slots; a 64-bit BAR leaves the slot after it {@link SimBar#NONE}
@@ -40,6 +41,7 @@ public record SimFunction(
     PciClassCode classCode,
     int revision,
     Optional<String> driver,
+    Optional<String> driverOverride,
     OptionalInt iommuGroup,
     OptionalInt numaNode,
     List<SimBar> bars,
@@ -85,6 +87,7 @@ public record SimFunction(
     private PciClassCode classCode = new PciClassCode(0);
     private int revision;
     private String driver;
+    private String driverOverride;
     private Integer iommuGroup;
     private Integer numaNode;
     private int interruptPin;
@@ -142,6 +145,15 @@ public record SimFunction(
       return this;
     }
 
+    /**
+     * The {@code driver_override} it starts with, as a machine shows it after a binder (driverctl,
+     * dpdk-devbind, {@code PciDriverBinder}) handed the function to that driver.
+     */
+    public Builder driverOverride(String driver) {
+      this.driverOverride = driver;
+      return this;
+    }
+
     /** The IOMMU group; leave unset for a machine without IOMMU. */
     public Builder iommuGroup(int group) {
       this.iommuGroup = group;
@@ -191,6 +203,7 @@ public record SimFunction(
           classCode,
           revision,
           Optional.ofNullable(driver),
+          Optional.ofNullable(driverOverride),
           iommuGroup == null ? OptionalInt.empty() : OptionalInt.of(iommuGroup),
           numaNode == null ? OptionalInt.empty() : OptionalInt.of(numaNode),
           List.of(bars),

@@ -59,13 +59,13 @@ import java.util.stream.Stream;
  *       bus</td><td>EINVAL: not a number</td></tr>
  *   <tr><td>{@code bus/pci/rescan}, {@code devices/.../rescan}</td><td>non-zero: brings removed
  *       functions back and probes them</td><td>EINVAL: not a number</td></tr>
- *   <tr><td>{@code devices/.../reset}</td><td>"1": resets the hardware behind it</td>
- *       <td>EINVAL: not 1; ENOTTY: no reset method</td></tr>
+ *   <tr><td>{@code devices/.../reset} (only where the hardware can reset)</td><td>"1": resets
+ *       the hardware behind it</td><td>EINVAL: not 1</td></tr>
  *   <tr><td>{@code devices/.../enable}</td><td>counts enables; the first turns decoding on, the
  *       last disable turns bus mastering off</td><td>EBUSY: bound to a driver; EIO: disabling
  *       what is not enabled</td></tr>
  *   <tr><td>{@code devices/.../config} ({@link #writeBytes})</td><td>reaches the hardware's
- *       configuration space, clipped to its size</td><td></td></tr>
+ *       configuration space, clipped to its size</td><td>EFBIG: at or beyond the end</td></tr>
  *   <tr><td>{@code .../hugepages-*kB/nr_hugepages}</td><td>grows or shrinks the pool as far as
  *       memory allows</td><td>EINVAL: not a decimal number</td></tr>
  *   <tr><td>read-only attributes ({@code vendor}, ...)</td><td></td><td>EACCES, as for root</td>
@@ -232,7 +232,8 @@ public final class SimSysfs implements Sysfs {
         case "rescan" -> core.rescan(store);
         case "reset" -> core.reset(address, store);
         case "enable" -> core.enable(address, store);
-        case "config" -> core.writeConfig(address, 0, value.getBytes(StandardCharsets.ISO_8859_1));
+        case "config" ->
+            core.writeConfig(address, 0, value.getBytes(StandardCharsets.ISO_8859_1), store);
         default -> throw store.refused(Errno.EACCES);
       }
     } else {
@@ -245,8 +246,8 @@ public final class SimSysfs implements Sysfs {
    * Writes {@code bytes} at {@code offset} of a binary attribute: {@code config} reaches the
    * hardware's configuration space, clipped to its size as the kernel clips it.
    *
-   * @return the bytes written: fewer than given at the end of the space, 0 beyond it
-   * @throws SysfsException EACCES for any other attribute
+   * @return the bytes written: fewer than given at the end of the space
+   * @throws SysfsException EFBIG at or beyond the end; EACCES for any other attribute
    */
   @Override
   public int writeBytes(String path, long offset, byte[] bytes) {
@@ -258,7 +259,7 @@ public final class SimSysfs implements Sysfs {
     if (offset < 0) {
       throw store.refused(Errno.EINVAL);
     }
-    return core.writeConfig(PciAddress.parse(device.group("address")), offset, bytes);
+    return core.writeConfig(PciAddress.parse(device.group("address")), offset, bytes, store);
   }
 
   private String checkedRealPath(SysfsStore store) {

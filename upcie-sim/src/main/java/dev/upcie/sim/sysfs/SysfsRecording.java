@@ -25,8 +25,9 @@ import java.util.Set;
  *   <li>each driver a function was bound to is loaded, claiming the ids bound to it in the
  *       recording ({@code vfio-pci} and {@code uio_pci_generic} claim nothing, as on Linux); {@code
  *       vfio-pci} and {@code uio_pci_generic} are loaded even if nothing used them;
- *   <li>{@code resourceN} files from {@code resource}, and the write-only {@code remove}, {@code
- *       rescan} and {@code reset} stores;
+ *   <li>{@code resourceN} files from {@code resource}, and the write-only {@code remove} and {@code
+ *       rescan} stores ({@code reset} appears where a device model that can reset is put behind the
+ *       function);
  *   <li>hugepage pools of 2M and 1G, empty, on one NUMA node (as {@code numa_node} -1 means), able
  *       to grow to 1024 and 1 pages.
  * </ul>
@@ -113,7 +114,9 @@ public final class SysfsRecording {
       }
     }
     defaults.add("resourceN files derived from resource (empty: the sizes are in resource)");
-    defaults.add("remove, rescan and reset stores added: write-only, so never recorded");
+    defaults.add(
+        "remove and rescan stores added (write-only, so never recorded); reset only where a"
+            + " device model can reset");
     defaults.add(
         "hugepage pools 2M and 1G on one NUMA node, empty, able to grow to 1024 and 1 pages");
     return new SysfsRecording(file, functions, drivers, defaults);
