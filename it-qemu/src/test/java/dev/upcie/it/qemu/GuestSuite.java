@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
@@ -180,12 +181,15 @@ final class GuestSuite {
     return script.toString();
   }
 
-  /** The number of test methods the suite's classes declare. */
+  /**
+   * The number of tests the suite's classes run in the guest: each test method, and each
+   * parameterized one once (in a guest they run on the one machine there is).
+   */
   int testCount() {
     int count = 0;
     for (Class<?> c : tests) {
       for (Method m : c.getDeclaredMethods()) {
-        if (m.isAnnotationPresent(Test.class)) {
+        if (m.isAnnotationPresent(Test.class) || m.isAnnotationPresent(ParameterizedTest.class)) {
           count++;
         }
       }

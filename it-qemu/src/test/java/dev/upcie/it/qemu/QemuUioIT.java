@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
+import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
@@ -39,6 +40,7 @@ class QemuUioIT {
                   QemuNvmeConformanceTest.class,
                   NvmeAdminQueueTest.class,
                   EduDeviceTest.class,
+                  KernelSysfsTest.class,
                   UioDmaMaskTest.class));
 
   private static Path results;

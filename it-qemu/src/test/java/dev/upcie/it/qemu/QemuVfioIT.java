@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.upcie.hugepages.HugepagesOnThisMachineTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
+import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
@@ -45,6 +46,7 @@ class QemuVfioIT {
                   QemuNvmeConformanceTest.class,
                   NvmeAdminQueueTest.class,
                   EduDeviceTest.class,
+                  KernelSysfsTest.class,
                   VfioGroupsTest.class,
                   HugepagesOnThisMachineTest.class,
                   HugepageRegionTest.class));
