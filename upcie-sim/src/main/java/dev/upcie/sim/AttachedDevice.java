@@ -9,6 +9,7 @@ import dev.upcie.sim.model.InterruptSink;
 import dev.upcie.sim.model.ModelContext;
 import dev.upcie.sim.model.Scheduled;
 import dev.upcie.sim.model.Scheduler;
+import dev.upcie.sim.model.Timer;
 import dev.upcie.sim.sysfs.FunctionHardware;
 import dev.upcie.sim.trace.Trace;
 import java.nio.ByteBuffer;
@@ -202,23 +203,46 @@ final class AttachedDevice implements ModelContext {
 
     @Override
     public Scheduled schedule(Duration delay, String what, Runnable work) {
-      Runnable guarded =
-          () -> {
-            if (fatal != null || removed) {
-              return;
-            }
-            try {
-              work.run();
-            } catch (RuntimeException | Error e) {
-              fatal(what + " threw " + e);
-            }
-          };
       try {
-        return scheduler.schedule(delay, what, guarded);
+        return scheduler.schedule(delay, what, guarded(what, work));
       } catch (RejectedExecutionException e) {
         // The machine is closed: nothing runs any more.
         return () -> false;
       }
+    }
+
+    @Override
+    public Timer timer(String what, Runnable work) {
+      Timer timer = scheduler.timer(what, guarded(what, work));
+      return new Timer() {
+        @Override
+        public void arm(Duration delay) {
+          try {
+            timer.arm(delay);
+          } catch (RejectedExecutionException e) {
+            // The machine is closed: nothing runs any more.
+          }
+        }
+
+        @Override
+        public boolean cancel() {
+          return timer.cancel();
+        }
+      };
+    }
+
+    /** The work, skipped once the device is dead or gone; if it throws, the device dies. */
+    private Runnable guarded(String what, Runnable work) {
+      return () -> {
+        if (fatal != null || removed) {
+          return;
+        }
+        try {
+          work.run();
+        } catch (RuntimeException | Error e) {
+          fatal(what + " threw " + e);
+        }
+      };
     }
   }
 }

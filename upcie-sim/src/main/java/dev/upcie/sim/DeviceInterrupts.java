@@ -96,14 +96,16 @@ final class DeviceInterrupts implements Interrupts, InterruptSink {
     if (scheduler instanceof VirtualTime time) {
       return awaitVirtually(time, vector, generationAtStart, timeoutNanos);
     }
-    long deadline = System.nanoTime() + Math.max(0, timeoutNanos);
+    long start = System.nanoTime();
+    long timeout = Math.max(0, timeoutNanos);
     synchronized (this) {
       while (true) {
         checkStill(vector, generationAtStart);
         if (pending[vector] > 0) {
           return take(vector);
         }
-        long left = deadline - System.nanoTime();
+        // Elapsed time, not a deadline: start + timeout would wrap for Long.MAX_VALUE.
+        long left = timeout - (System.nanoTime() - start);
         if (left <= 0) {
           return 0;
         }
@@ -118,7 +120,11 @@ final class DeviceInterrupts implements Interrupts, InterruptSink {
   }
 
   private long awaitVirtually(VirtualTime time, int vector, long generationAtStart, long timeout) {
-    long deadline = time.nanoTime() + Math.max(0, timeout);
+    long now = time.nanoTime();
+    long deadline = now + Math.max(0, timeout);
+    if (deadline < now) {
+      deadline = Long.MAX_VALUE;
+    }
     while (true) {
       synchronized (this) {
         checkStill(vector, generationAtStart);
@@ -126,15 +132,18 @@ final class DeviceInterrupts implements Interrupts, InterruptSink {
           return take(vector);
         }
       }
-      var next = time.nextDue();
-      if (next.isEmpty() || next.getAsLong() > deadline) {
-        time.advanceTo(deadline);
+      long next = time.nextDueNanos();
+      if (next > deadline || next == Long.MAX_VALUE) {
+        // Nothing left that could raise it in time: the wait times out, having let time pass.
+        if (deadline != Long.MAX_VALUE) {
+          time.advanceTo(deadline);
+        }
         synchronized (this) {
           checkStill(vector, generationAtStart);
           return pending[vector] > 0 ? take(vector) : 0;
         }
       }
-      time.advanceTo(next.getAsLong());
+      time.advanceTo(next);
     }
   }
 

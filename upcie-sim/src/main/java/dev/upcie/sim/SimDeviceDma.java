@@ -7,6 +7,7 @@ import dev.upcie.sim.model.DmaFault;
 import dev.upcie.sim.trace.TraceEvent;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
  * One device's DMA: checks what the bus and the device allow (removal, bus mastering, the device's
@@ -17,6 +18,7 @@ final class SimDeviceDma implements DeviceDma {
   private final AttachedDevice device;
   private final SimIommu iommu;
   private final long limit;
+  private final MemorySegment scalar = MemorySegment.ofArray(new byte[8]);
 
   SimDeviceDma(AttachedDevice device, SimIommu iommu, int maskBits) {
     this.device = device;
@@ -26,42 +28,50 @@ final class SimDeviceDma implements DeviceDma {
 
   @Override
   public boolean read(long address, MemorySegment destination) {
-    DmaFault.Reason refused = access(address, destination, DmaDirection.READ);
+    return read(address, destination, 0, destination.byteSize());
+  }
+
+  @Override
+  public boolean write(long address, MemorySegment source) {
+    return write(address, source, 0, source.byteSize());
+  }
+
+  @Override
+  public boolean read(long address, MemorySegment destination, long offset, long length) {
+    DmaFault.Reason refused = access(address, destination, offset, length, DmaDirection.READ);
     if (refused != null) {
-      destination.fill((byte) 0);
+      destination.asSlice(offset, length).fill((byte) 0);
     }
     return refused == null;
   }
 
   @Override
-  public boolean write(long address, MemorySegment source) {
-    return access(address, source, DmaDirection.WRITE) == null;
+  public boolean write(long address, MemorySegment source, long offset, long length) {
+    return access(address, source, offset, length, DmaDirection.WRITE) == null;
   }
 
-  // Scalar accesses go through a small heap buffer: no native memory to allocate and free.
+  // Scalar accesses share one small buffer per device, under its lock: nothing to allocate.
   @Override
-  public int readInt(long address) {
-    MemorySegment buffer = MemorySegment.ofArray(new byte[4]);
-    read(address, buffer);
-    return buffer.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
-  }
-
-  @Override
-  public long readLong(long address) {
-    MemorySegment buffer = MemorySegment.ofArray(new byte[8]);
-    read(address, buffer);
-    return buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+  public synchronized int readInt(long address) {
+    read(address, scalar, 0, 4);
+    return scalar.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
   }
 
   @Override
-  public boolean writeInt(long address, int value) {
-    MemorySegment buffer = MemorySegment.ofArray(new byte[4]);
-    buffer.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
-    return write(address, buffer);
+  public synchronized long readLong(long address) {
+    read(address, scalar, 0, 8);
+    return scalar.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
   }
 
-  private DmaFault.Reason access(long address, MemorySegment buffer, DmaDirection direction) {
-    long size = buffer.byteSize();
+  @Override
+  public synchronized boolean writeInt(long address, int value) {
+    scalar.set(ValueLayout.JAVA_INT_UNALIGNED, 0, value);
+    return write(address, scalar, 0, 4);
+  }
+
+  private DmaFault.Reason access(
+      long address, MemorySegment buffer, long offset, long size, DmaDirection direction) {
+    Objects.checkFromIndexSize(offset, size, buffer.byteSize());
     DmaFault.Reason refused;
     if (device.removed()) {
       refused = DmaFault.Reason.DEVICE_REMOVED;
@@ -73,7 +83,7 @@ final class SimDeviceDma implements DeviceDma {
             || address + size - 1 < address)) {
       refused = DmaFault.Reason.ABOVE_MASK;
     } else {
-      refused = iommu.copy(address, buffer, direction);
+      refused = iommu.copy(address, buffer, offset, size, direction);
     }
     if (refused == null) {
       device

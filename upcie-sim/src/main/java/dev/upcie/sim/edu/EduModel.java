@@ -20,6 +20,7 @@ import dev.upcie.sim.mmio.RegisterFile;
 import dev.upcie.sim.mmio.WidthRule;
 import dev.upcie.sim.model.DeviceModel;
 import dev.upcie.sim.model.ModelContext;
+import dev.upcie.sim.model.Timer;
 import dev.upcie.sim.sysfs.SimCapability;
 import dev.upcie.sim.sysfs.SimFunction;
 import java.lang.foreign.MemorySegment;
@@ -68,6 +69,8 @@ public final class EduModel implements DeviceModel {
   private final RegisterFile bar0;
   private final MemorySegment buffer = MemorySegment.ofArray(new byte[BUFFER_SIZE]);
   private ModelContext context;
+  private Timer transferDone;
+  private Timer factorialDone;
 
   /** An edu device as QEMU realizes it. */
   public EduModel() {
@@ -122,6 +125,8 @@ public final class EduModel implements DeviceModel {
   @Override
   public void attach(ModelContext context) {
     this.context = context;
+    this.transferDone = context.scheduler().timer("edu DMA transfer", this::transfer);
+    this.factorialDone = context.scheduler().timer("edu factorial", this::computeFactorial);
   }
 
   /** QEMU's default {@code dma_mask} property: the device drives 28 address bits. */
@@ -146,7 +151,7 @@ public final class EduModel implements DeviceModel {
     bar0.store(FACTORIAL, value);
     bar0.store(STATUS, bar0.value(STATUS) | COMPUTING);
     // QEMU computes in a thread of its own, so drivers must wait for the status bit.
-    context.scheduler().schedule(Duration.ZERO, "edu factorial", this::computeFactorial);
+    factorialDone.arm(Duration.ZERO);
   }
 
   private void computeFactorial() {
@@ -154,6 +159,12 @@ public final class EduModel implements DeviceModel {
     synchronized (this) {
       int n = (int) bar0.value(FACTORIAL);
       int result = 1;
+      // QEMU multiplies n times; from 34 on, 2^32 divides n! and the 32-bit result is 0, so the
+      // model stops there rather than loop up to 4 billion times on the clock's thread.
+      if (Integer.compareUnsigned(n, 34) >= 0) {
+        result = 0;
+        n = 0;
+      }
       while (Integer.compareUnsigned(n, 0) > 0) {
         result *= n--;
       }
@@ -203,7 +214,7 @@ public final class EduModel implements DeviceModel {
       return;
     }
     bar0.store(DMA_COMMAND, value);
-    context.scheduler().schedule(TRANSFER_TIME, "edu DMA transfer", this::transfer);
+    transferDone.arm(TRANSFER_TIME);
   }
 
   /** {@code edu_dma_timer}. */
@@ -221,14 +232,14 @@ public final class EduModel implements DeviceModel {
           return;
         }
         long source = clamp(bar0.value(DMA_SOURCE));
-        context.dma().read(source, buffer.asSlice(destination - BUFFER, count));
+        context.dma().read(source, buffer, destination - BUFFER, count);
       } else {
         long source = bar0.value(DMA_SOURCE);
         if (!inBuffer(source, count)) {
           return;
         }
         long destination = clamp(bar0.value(DMA_DESTINATION));
-        context.dma().write(destination, buffer.asSlice(source - BUFFER, count));
+        context.dma().write(destination, buffer, source - BUFFER, count);
       }
       command &= ~RUN;
       bar0.store(DMA_COMMAND, command);

@@ -7,10 +7,10 @@ import dev.upcie.sim.model.DmaDirection;
 import dev.upcie.sim.model.DmaFault;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * A simulated machine's IOMMU: I/O virtual addresses mapped to host memory, with what the device
@@ -29,7 +29,9 @@ public final class SimIommu {
   public static final int FAULT_LOG = 256;
 
   private final IovaAllocator iovas = new IovaAllocator(QEMU_APERTURES);
-  private final TreeMap<Long, Mapping> mappings = new TreeMap<>();
+  // Sorted by IOVA and replaced whole on map and unmap, so a copy finds its mapping by binary
+  // search without boxing a key or allocating a map entry.
+  private Mapping[] mappings = new Mapping[0];
   private final ArrayDeque<DmaFault> faults = new ArrayDeque<>();
   private long faultCount;
 
@@ -75,7 +77,10 @@ public final class SimIommu {
       MemorySegment segment, long alignment, long limit, DmaAccess access) {
     Iova iova = iovas.allocate(segment.byteSize(), alignment, limit);
     Mapping mapping = new Mapping(iova, segment, access);
-    mappings.put(iova.value(), mapping);
+    Mapping[] more = Arrays.copyOf(mappings, mappings.length + 1);
+    more[more.length - 1] = mapping;
+    Arrays.sort(more, Comparator.comparingLong(Mapping::first));
+    mappings = more;
     return mapping;
   }
 
@@ -85,16 +90,16 @@ public final class SimIommu {
    * @throws IllegalStateException if it is not mapped (unmapped twice)
    */
   public synchronized void unmap(Mapping mapping) {
-    if (!mapping.equals(mappings.get(mapping.first()))) {
+    if (!mapping.equals(find(mapping.first()))) {
       throw new IllegalStateException(mapping.iova() + " is not mapped");
     }
-    mappings.remove(mapping.first());
+    mappings = Arrays.stream(mappings).filter(m -> m != mapping).toArray(Mapping[]::new);
     iovas.free(mapping.iova(), mapping.segment().byteSize());
   }
 
   /** The mappings now, by IOVA. */
   public synchronized List<Mapping> mappings() {
-    return List.copyOf(mappings.values());
+    return List.of(mappings);
   }
 
   /**
@@ -105,7 +110,18 @@ public final class SimIommu {
    * @return null if it was copied, else why not
    */
   public DmaFault.Reason copy(long iova, MemorySegment buffer, DmaDirection direction) {
-    long size = buffer.byteSize();
+    return copy(iova, buffer, 0, buffer.byteSize(), direction);
+  }
+
+  /**
+   * {@link #copy(long, MemorySegment, DmaDirection)} for {@code size} bytes of {@code buffer} from
+   * {@code offset}, without slicing it: allocates nothing.
+   *
+   * @throws IndexOutOfBoundsException if the bytes are not all in {@code buffer}
+   */
+  public DmaFault.Reason copy(
+      long iova, MemorySegment buffer, long offset, long size, DmaDirection direction) {
+    Objects.checkFromIndexSize(offset, size, buffer.byteSize());
     if (size == 0) {
       return null;
     }
@@ -117,14 +133,14 @@ public final class SimIommu {
       long at = iova;
       long end = iova + size - 1;
       while (at <= end) {
-        Map.Entry<Long, Mapping> entry = mappings.floorEntry(at);
-        if (entry == null || entry.getValue().last() < at) {
+        Mapping mapping = find(at);
+        if (mapping == null) {
           return DmaFault.Reason.NOT_MAPPED;
         }
-        if (!entry.getValue().access().allows(direction)) {
+        if (!mapping.access().allows(direction)) {
           return DmaFault.Reason.PERMISSION;
         }
-        at = entry.getValue().last() + 1;
+        at = mapping.last() + 1;
         if (at == 0) {
           break;
         }
@@ -133,13 +149,13 @@ public final class SimIommu {
         at = iova;
         long done = 0;
         while (done < size) {
-          Mapping mapping = mappings.floorEntry(at).getValue();
-          long offset = at - mapping.first();
-          long length = Math.min(size - done, mapping.segment().byteSize() - offset);
+          Mapping mapping = find(at);
+          long from = at - mapping.first();
+          long length = Math.min(size - done, mapping.segment().byteSize() - from);
           if (direction == DmaDirection.READ) {
-            MemorySegment.copy(mapping.segment(), offset, buffer, done, length);
+            MemorySegment.copy(mapping.segment(), from, buffer, offset + done, length);
           } else {
-            MemorySegment.copy(buffer, done, mapping.segment(), offset, length);
+            MemorySegment.copy(buffer, offset + done, mapping.segment(), from, length);
           }
           done += length;
           at += length;
@@ -147,6 +163,25 @@ public final class SimIommu {
       } catch (IllegalStateException e) {
         // The memory was freed while still mapped (the driver closed the region first).
         return DmaFault.Reason.NOT_MAPPED;
+      }
+    }
+    return null;
+  }
+
+  /** The mapping that holds {@code iova}, or null. */
+  private Mapping find(long iova) {
+    Mapping[] all = mappings;
+    int low = 0;
+    int high = all.length - 1;
+    while (low <= high) {
+      int middle = (low + high) >>> 1;
+      Mapping m = all[middle];
+      if (Long.compareUnsigned(m.last(), iova) < 0) {
+        low = middle + 1;
+      } else if (Long.compareUnsigned(m.first(), iova) > 0) {
+        high = middle - 1;
+      } else {
+        return m;
       }
     }
     return null;
@@ -179,6 +214,6 @@ public final class SimIommu {
 
   @Override
   public synchronized String toString() {
-    return "SimIommu[" + mappings.size() + " mappings, " + faultCount + " faults]";
+    return "SimIommu[" + mappings.length + " mappings, " + faultCount + " faults]";
   }
 }

@@ -29,6 +29,22 @@ public interface DeviceDma {
    */
   boolean write(long address, MemorySegment source);
 
+  /**
+   * Reads {@code length} bytes of host memory at {@code address} into {@code destination} from
+   * {@code offset}, without slicing it: a model's hot path allocates nothing.
+   *
+   * @return true if it was read; false if it faulted (and those bytes hold zeros)
+   */
+  boolean read(long address, MemorySegment destination, long offset, long length);
+
+  /**
+   * Writes {@code length} bytes of {@code source} from {@code offset} to host memory at {@code
+   * address}, without slicing it.
+   *
+   * @return true if it was written; false if it faulted (and nothing was written)
+   */
+  boolean write(long address, MemorySegment source, long offset, long length);
+
   /** Reads a little-endian 32-bit value; 0 on a fault. */
   int readInt(long address);
 

@@ -35,8 +35,33 @@ public final class RealTime implements Scheduler, AutoCloseable {
   @Override
   public Scheduled schedule(Duration delay, String what, Runnable work) {
     ScheduledFuture<?> future =
-        executor.schedule(work, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        executor.schedule(work, VirtualTime.later(0, delay), TimeUnit.NANOSECONDS);
     return () -> future.cancel(false);
+  }
+
+  @Override
+  public Timer timer(String what, Runnable work) {
+    return new Timer() {
+      private ScheduledFuture<?> next;
+
+      @Override
+      public synchronized void arm(Duration delay) {
+        if (next != null) {
+          next.cancel(false);
+        }
+        next = executor.schedule(work, VirtualTime.later(0, delay), TimeUnit.NANOSECONDS);
+      }
+
+      @Override
+      public synchronized boolean cancel() {
+        return next != null && next.cancel(false);
+      }
+
+      @Override
+      public String toString() {
+        return what;
+      }
+    };
   }
 
   /** Stops the thread; work not yet run is dropped. */

@@ -22,4 +22,13 @@ public interface Scheduler {
    * @param what what the work is, for the trace and for errors
    */
   Scheduled schedule(Duration delay, String what, Runnable work);
+
+  /**
+   * A timer that runs {@code work} each time it is armed and its delay has passed: for work a
+   * device repeats, so the path that arms it allocates nothing (in virtual time). Work that throws
+   * makes its device fatal, as with {@link #schedule}.
+   *
+   * @param what what the work is, for the trace and for errors
+   */
+  Timer timer(String what, Runnable work);
 }

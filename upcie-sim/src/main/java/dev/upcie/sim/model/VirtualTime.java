@@ -35,12 +35,15 @@ public final class VirtualTime implements Scheduler {
   }
 
   @Override
-  public synchronized Scheduled schedule(Duration delay, String what, Runnable work) {
-    Objects.requireNonNull(work, "work");
-    long due = now + Math.max(0, delay.toNanos());
-    Task task = new Task(due, sequence++, what, work);
-    queue.add(task);
+  public Scheduled schedule(Duration delay, String what, Runnable work) {
+    Task task = new Task(what, work);
+    task.arm(delay);
     return task;
+  }
+
+  @Override
+  public Timer timer(String what, Runnable work) {
+    return new Task(what, work);
   }
 
   /** How much work is scheduled and not yet run. */
@@ -54,6 +57,12 @@ public final class VirtualTime implements Scheduler {
     return next == null ? OptionalLong.empty() : OptionalLong.of(next.due);
   }
 
+  /** {@link #nextDue()} without the box: {@link Long#MAX_VALUE} if nothing is scheduled. */
+  public synchronized long nextDueNanos() {
+    Task next = queue.peek();
+    return next == null ? Long.MAX_VALUE : next.due;
+  }
+
   /**
    * Moves the clock forward by {@code duration}, running the work that falls due on the way, each
    * at its own time. {@link Duration#ZERO} runs what is due now.
@@ -61,9 +70,21 @@ public final class VirtualTime implements Scheduler {
   public void advance(Duration duration) {
     long target;
     synchronized (this) {
-      target = now + duration.toNanos();
+      target = later(now, duration);
     }
     advanceTo(target);
+  }
+
+  /** {@code now + delay}, held at {@link Long#MAX_VALUE} rather than wrapping round. */
+  static long later(long now, Duration delay) {
+    long nanos;
+    try {
+      nanos = Math.max(0, delay.toNanos());
+    } catch (ArithmeticException e) {
+      nanos = delay.isNegative() ? 0 : Long.MAX_VALUE;
+    }
+    long due = now + nanos;
+    return due < now ? Long.MAX_VALUE : due;
   }
 
   /**
@@ -104,21 +125,31 @@ public final class VirtualTime implements Scheduler {
     return "VirtualTime[" + now + " ns, " + queue.size() + " pending]";
   }
 
-  private final class Task implements Scheduled, Comparable<Task> {
-    private final long due;
-    private final long order;
+  /** Scheduled work; re-armed in place when it is a {@link Timer}. */
+  private final class Task implements Scheduled, Timer, Comparable<Task> {
     private final String what;
     private final Runnable work;
+    // Guarded by VirtualTime.this; changed only while the task is out of the queue.
+    private long due;
+    private long order;
 
-    Task(long due, long order, String what, Runnable work) {
-      this.due = due;
-      this.order = order;
+    Task(String what, Runnable work) {
       this.what = what;
-      this.work = work;
+      this.work = Objects.requireNonNull(work, "work");
     }
 
     void run() {
       work.run();
+    }
+
+    @Override
+    public void arm(Duration delay) {
+      synchronized (VirtualTime.this) {
+        queue.remove(this);
+        due = later(now, delay);
+        order = sequence++;
+        queue.add(this);
+      }
     }
 
     @Override

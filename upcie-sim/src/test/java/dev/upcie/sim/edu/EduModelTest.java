@@ -2,6 +2,7 @@ package dev.upcie.sim.edu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.memory.DmaBuffer;
@@ -182,6 +183,42 @@ class EduModelTest {
     assertThat(bar0.read(EduRegisters.FACTORIAL))
         .as("13! mod 2^32; the write while computing was ignored")
         .isEqualTo(6_227_020_800L & 0xffff_ffffL);
+  }
+
+  @Test
+  void aLargeFactorialAnswersAtOnceWithQemusResult() {
+    bar0.write(EduRegisters.FACTORIAL, 0xffff_ffffL);
+
+    assertTimeoutPreemptively(Duration.ofMillis(500), () -> time.advance(Duration.ZERO));
+    assertThat(bar0.read(EduRegisters.FACTORIAL)).as("0xffffffff! mod 2^32").isZero();
+    bar0.write(EduRegisters.FACTORIAL, 12);
+    time.advance(Duration.ZERO);
+    assertThat(bar0.read(EduRegisters.FACTORIAL)).isEqualTo(479_001_600L);
+  }
+
+  @Test
+  void theLongestWaitsStillRunWhatIsDueOnAClockPastZero() {
+    edu.config().enableBusMaster();
+    edu.interrupts().enable(InterruptMode.MSI, 1);
+    time.advance(Duration.ofSeconds(1));
+    try (DmaHeap heap = edu.dma().withMask(28).heap(4096);
+        DmaBuffer buffer = heap.allocate(64)) {
+      long address = buffer.deviceAddress().value();
+      bar0.write(EduRegisters.DMA_SOURCE, address);
+      bar0.write(EduRegisters.DMA_DESTINATION, EduRegisters.BUFFER);
+      bar0.write(EduRegisters.DMA_COUNT, 64);
+      bar0.write(
+          EduRegisters.DMA_COMMAND,
+          EduRegisters.DMA_RUN.mask() | EduRegisters.DMA_INTERRUPT_ON_DONE.mask());
+      assertThat(edu.interrupts().await(0, Long.MAX_VALUE)).isEqualTo(1);
+      assertThat(time.nanoTime()).isEqualTo(Duration.ofMillis(1100).toNanos());
+
+      start(EduRegisters.BUFFER, address, 64, 1);
+      time.advance(Duration.ofNanos(Long.MAX_VALUE));
+      assertThat(EduRegisters.DMA_RUN.isSet(bar0.read(EduRegisters.DMA_COMMAND))).isFalse();
+      time.advance(Duration.ofSeconds(Long.MAX_VALUE));
+      assertThat(time.nanoTime()).as("held at the end of time").isEqualTo(Long.MAX_VALUE);
+    }
   }
 
   private void start(long source, long destination, long count, int direction) {
