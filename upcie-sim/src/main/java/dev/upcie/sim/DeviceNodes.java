@@ -1,7 +1,6 @@
 package dev.upcie.sim;
 
-import dev.upcie.pci.PciBus;
-import dev.upcie.pci.PciFunction;
+import dev.upcie.pci.PciAddress;
 import dev.upcie.sim.sysfs.SimSysfs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,11 +34,16 @@ final class DeviceNodes {
     try {
       Path vfio = dev.resolve("vfio");
       boolean loaded = sysfs.drivers().stream().anyMatch(d -> d.name().equals("vfio-pci"));
+      // The groups of the functions bound to vfio-pci, read from the driver's links alone.
       Set<String> groups = new TreeSet<>();
-      for (PciFunction function : new PciBus(sysfs).functions()) {
-        if (function.isBoundTo("vfio-pci") && function.iommuGroup().isPresent()) {
-          groups.add(Integer.toString(function.iommuGroup().getAsInt()));
+      String bound = "bus/pci/drivers/vfio-pci";
+      for (String name : sysfs.exists(bound) ? sysfs.list(bound) : List.<String>of()) {
+        if (!PciAddress.isAddress(name)) {
+          continue; // bind, unbind, new_id, remove_id
         }
+        sysfs
+            .readLink(bound + "/" + name + "/iommu_group")
+            .ifPresent(group -> groups.add(group.substring(group.lastIndexOf('/') + 1)));
       }
       if (loaded) {
         Files.createDirectories(vfio);

@@ -456,7 +456,9 @@ public final class SimMachine implements Host, AutoCloseable {
 
     /** The machine. */
     public SimMachine build() {
-      FileSystem fs = Jimfs.newFileSystem(Configuration.unix());
+      FileSystem fs =
+          Jimfs.newFileSystem(
+              Configuration.unix().toBuilder().setBlockSize(SimSysfs.SMALL_BLOCKS).build());
       try {
         Files.createDirectories(fs.getPath("/dev"));
       } catch (IOException e) {

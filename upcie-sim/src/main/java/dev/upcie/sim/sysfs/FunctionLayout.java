@@ -1,6 +1,7 @@
 package dev.upcie.sim.sysfs;
 
 import dev.upcie.pci.PciAddress;
+import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -41,9 +42,7 @@ sealed interface FunctionLayout permits GeneratedLayout, RecordedLayout {
 
   /** The kernel's directory name for a function on a root bus. */
   static String rootBusDir(PciAddress address) {
-    return "devices/pci"
-        + String.format("%04x:%02x", address.domain(), address.bus())
-        + "/"
-        + address;
+    String domain = HexFormat.of().toHexDigits((short) address.domain());
+    return "devices/pci" + domain + ":" + address.toString().substring(5, 7) + "/" + address;
   }
 }

@@ -3,11 +3,15 @@ package dev.upcie.sim.sysfs;
 import dev.upcie.pci.PciAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
 /** A {@link SimFunction}'s directory, with BARs at the addresses the builder assigned. */
 record GeneratedLayout(SimFunction function, long[] barAddresses) implements FunctionLayout {
+  private static final HexFormat HEX = HexFormat.of();
+  private static final String EMPTY_RESOURCE =
+      "0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
 
   @Override
   public PciAddress address() {
@@ -50,7 +54,7 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
     files.file(dir + "/subsystem_vendor", hex4(f.subsystem().vendor()));
     files.file(dir + "/subsystem_device", hex4(f.subsystem().device()));
     files.file(dir + "/class", f.classCode() + "\n");
-    files.file(dir + "/revision", String.format("0x%02x\n", f.revision()));
+    files.file(dir + "/revision", "0x" + HEX.toHexDigits((byte) f.revision()) + "\n");
     files.file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
     files.file(dir + "/driver_override", f.driverOverride().orElse("(null)") + "\n");
     files.file(dir + "/enable", "0\n");
@@ -60,15 +64,16 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
     for (int i = 0; i < 13; i++) {
       SimBar bar = i < 6 ? f.bars().get(i) : SimBar.NONE;
       if (!bar.implemented()) {
-        resource.append(String.format("0x%016x 0x%016x 0x%016x\n", 0L, 0L, 0L));
+        resource.append(EMPTY_RESOURCE);
         continue;
       }
       long start = barAddresses[i];
       // IORESOURCE_MEM | IORESOURCE_SIZEALIGN, plus IORESOURCE_MEM_64 for a 64-bit BAR: the
       // flags QEMU's NVMe (0x140204) and edu (0x40200) BARs show in the recorded guest.
       long flags = bar.wide() ? 0x140204L : 0x40200L;
-      resource.append(
-          String.format("0x%016x 0x%016x 0x%016x\n", start, start + bar.size() - 1, flags));
+      resource.append("0x").append(HEX.toHexDigits(start));
+      resource.append(" 0x").append(HEX.toHexDigits(start + bar.size() - 1));
+      resource.append(" 0x").append(HEX.toHexDigits(flags)).append('\n');
     }
     files.file(dir + "/resource", resource.toString());
     FunctionLayout.resourceFiles(files, dir, resource.toString());
@@ -131,6 +136,6 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
   }
 
   private static String hex4(int value) {
-    return String.format("0x%04x\n", value);
+    return "0x" + HEX.toHexDigits((short) value) + "\n";
   }
 }

@@ -88,6 +88,9 @@ import java.util.stream.Stream;
  * }</pre>
  */
 public final class SimSysfs implements Sysfs {
+  /** The jimfs block size of simulated kernel trees, whose files are a few bytes each. */
+  public static final int SMALL_BLOCKS = 256;
+
   private static final Pattern DRIVER_FILE =
       Pattern.compile("bus/pci/drivers/(?<driver>[^/]+)/(?<file>bind|unbind|new_id|remove_id)");
   private static final Pattern POOL_FILE =
@@ -374,7 +377,12 @@ public final class SimSysfs implements Sysfs {
     public SimSysfs build() {
       FileSystem fs =
           Jimfs.newFileSystem(
-              Configuration.unix().toBuilder().setAttributeViews("basic", "posix").build());
+              Configuration.unix().toBuilder()
+                  .setAttributeViews("basic", "posix")
+                  // Attributes are a few bytes: jimfs's 8 KiB default block makes a machine cost
+                  // megabytes, mostly zeros.
+                  .setBlockSize(SMALL_BLOCKS)
+                  .build());
       Path root = fs.getPath("/sys");
       SysfsTree files = new SysfsTree(root);
       SysfsFaults faults = new SysfsFaults();

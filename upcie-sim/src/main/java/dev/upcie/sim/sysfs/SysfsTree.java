@@ -2,7 +2,9 @@ package dev.upcie.sim.sysfs;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
@@ -39,18 +41,19 @@ final class SysfsTree {
   }
 
   void file(String path, String content) {
-    try {
-      Files.createDirectories(root.resolve(path).getParent());
-      Files.writeString(root.resolve(path), content);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    bytes(path, content.getBytes(StandardCharsets.UTF_8));
   }
 
   void bytes(String path, byte[] content) {
+    Path file = root.resolve(path);
     try {
-      Files.createDirectories(root.resolve(path).getParent());
-      Files.write(root.resolve(path), content);
+      try {
+        Files.write(file, content);
+      } catch (NoSuchFileException e) {
+        // Most files go into a directory that exists: make parents only when one is missing.
+        Files.createDirectories(file.getParent());
+        Files.write(file, content);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -25,12 +25,14 @@ public final class Trace {
   private static final TraceEvent.Kind[] KINDS = TraceEvent.Kind.values();
 
   private final LongSupplier clock;
-  private final long[] nanos;
-  private final byte[] kinds;
-  private final Object[] sources;
-  private final long[] addresses;
-  private final long[] values;
-  private final int[] sizes;
+  private final int capacity;
+  // Made at the first event, so a machine nobody traces costs nothing; then never again.
+  private long[] nanos;
+  private byte[] kinds;
+  private Object[] sources;
+  private long[] addresses;
+  private long[] values;
+  private int[] sizes;
   private long recorded;
 
   /**
@@ -43,12 +45,7 @@ public final class Trace {
       throw new IllegalArgumentException("a trace keeps at least one event, not " + capacity);
     }
     this.clock = clock;
-    this.nanos = new long[capacity];
-    this.kinds = new byte[capacity];
-    this.sources = new Object[capacity];
-    this.addresses = new long[capacity];
-    this.values = new long[capacity];
-    this.sizes = new int[capacity];
+    this.capacity = capacity;
   }
 
   /**
@@ -57,7 +54,15 @@ public final class Trace {
    */
   public synchronized void record(
       TraceEvent.Kind kind, Object source, long address, long value, int size) {
-    int slot = (int) (recorded % nanos.length);
+    if (nanos == null) {
+      nanos = new long[capacity];
+      kinds = new byte[capacity];
+      sources = new Object[capacity];
+      addresses = new long[capacity];
+      values = new long[capacity];
+      sizes = new int[capacity];
+    }
+    int slot = (int) (recorded % capacity);
     nanos[slot] = clock.getAsLong();
     kinds[slot] = (byte) kind.ordinal();
     sources[slot] = source;
@@ -74,7 +79,7 @@ public final class Trace {
 
   /** How many events it keeps. */
   public int capacity() {
-    return nanos.length;
+    return capacity;
   }
 
   /** How many events were recorded in all, including those since dropped. */
@@ -84,10 +89,10 @@ public final class Trace {
 
   /** The events kept, oldest first. */
   public synchronized List<TraceEvent> events() {
-    int kept = (int) Math.min(recorded, nanos.length);
+    int kept = (int) Math.min(recorded, capacity);
     List<TraceEvent> events = new ArrayList<>(kept);
     for (long i = recorded - kept; i < recorded; i++) {
-      int slot = (int) (i % nanos.length);
+      int slot = (int) (i % capacity);
       events.add(
           new TraceEvent(
               nanos[slot],
@@ -103,7 +108,9 @@ public final class Trace {
   /** Forgets every event. */
   public synchronized void clear() {
     recorded = 0;
-    Arrays.fill(sources, null);
+    if (sources != null) {
+      Arrays.fill(sources, null);
+    }
   }
 
   /** The events kept, one per line, with how many were dropped before them. */
