@@ -57,7 +57,11 @@ public final class SysfsOption {
         try {
           simulated = SimMachine.fromRecording(file);
         } catch (UpcieException e) {
-          throw new UsageException("--sysfs-root " + root + ": " + e.getMessage());
+          throw new UsageException(
+              "--sysfs-root "
+                  + root
+                  + " is a file, so it must be a umockdev-record recording, and it is not: "
+                  + e.getMessage());
         }
       }
     }
