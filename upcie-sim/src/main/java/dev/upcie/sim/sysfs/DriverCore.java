@@ -231,31 +231,9 @@ final class DriverCore {
    * rescan} finds it again.
    */
   void remove(PciAddress address, SysfsStore store) {
-    if (store.unsigned(0) == 0) {
-      return;
+    if (store.unsigned(0) != 0) {
+      takeOffTheBus(address, store);
     }
-    rescanRemove.lock();
-    try {
-      locked(
-          address,
-          () -> {
-            FunctionLayout layout = present.get(address);
-            if (layout == null) {
-              return;
-            }
-            function(address, store)
-                .driver()
-                .ifPresent(driver -> {
-                  faults.takeUnbindHang(address).ifPresent(hang -> hang.hold(store));
-                  detach(layout, driver);
-                });
-            delete(layout);
-            removed.put(address, layout);
-          });
-    } finally {
-      rescanRemove.unlock();
-    }
-    changed();
   }
 
   /**
@@ -287,6 +265,14 @@ final class DriverCore {
 
   /** Takes a function off the bus for good, as a hot unplug does: unbound, gone from sysfs. */
   void unplug(PciAddress address) {
+    takeOffTheBus(address, null);
+  }
+
+  /**
+   * Unbinds a function and deletes it from the tree. Through a {@code remove} store (given) it can
+   * come back on a rescan, and an injected unbind hang holds it; unplugged (null), it is gone.
+   */
+  private void takeOffTheBus(PciAddress address, SysfsStore remove) {
     rescanRemove.lock();
     try {
       locked(
@@ -299,8 +285,16 @@ final class DriverCore {
             new PciBus(view)
                 .find(address)
                 .flatMap(PciFunction::driver)
-                .ifPresent(d -> detach(layout, d));
+                .ifPresent(driver -> {
+                  if (remove != null) {
+                    faults.takeUnbindHang(address).ifPresent(hang -> hang.hold(remove));
+                  }
+                  detach(layout, driver);
+                });
             delete(layout);
+            if (remove != null) {
+              removed.put(address, layout);
+            }
           });
     } finally {
       rescanRemove.unlock();

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.upcie.errno.Errno;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
-import dev.upcie.pci.PciClassCode;
-import dev.upcie.pci.PciSelector;
 import dev.upcie.sysfs.SysfsException;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,27 +22,7 @@ class KernelStoresTest {
 
   @BeforeEach
   void machine() {
-    sysfs =
-        SimSysfs.builder()
-            .driver(SimDriver.claiming("nvme", PciSelector.any().withClass(PciClassCode.NVME)))
-            .driver(SimDriver.overrideOnly("vfio-pci"))
-            .driver(SimDriver.overrideOnly("uio_pci_generic"))
-            .function(
-                SimFunction.builder("0000:00:05.0")
-                    .id(0x1b36, 0x0010)
-                    .classCode(0x010802)
-                    .bar64(0, 16384)
-                    .driver("nvme")
-                    .iommuGroup(5)
-                    .build())
-            .function(
-                SimFunction.builder("0000:00:06.0")
-                    .id(0x1234, 0x11e8)
-                    .classCode(0x00ff00)
-                    .bar(0, 1 << 20)
-                    .iommuGroup(6)
-                    .build())
-            .build();
+    sysfs = TwoFunctionMachine.build();
     bus = new PciBus(sysfs);
   }
 

@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.upcie.errno.Errno;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
-import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciFunction;
-import dev.upcie.pci.PciSelector;
 import dev.upcie.sysfs.SysfsException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,29 +23,7 @@ class SimSysfsTest {
 
   @BeforeEach
   void machine() {
-    sysfs =
-        SimSysfs.builder()
-            .driver(SimDriver.claiming("nvme", PciSelector.any().withClass(PciClassCode.NVME)))
-            .driver(SimDriver.overrideOnly("vfio-pci"))
-            .function(
-                SimFunction.builder("0000:00:05.0")
-                    .id(0x1b36, 0x0010)
-                    .subsystem(0x1af4, 0x1100)
-                    .classCode(0x010802)
-                    .revision(2)
-                    .bar64(0, 16384)
-                    .driver("nvme")
-                    .iommuGroup(5)
-                    .build())
-            .function(
-                SimFunction.builder("0000:00:06.0")
-                    .id(0x1234, 0x11e8)
-                    .classCode(0x00ff00)
-                    .bar(0, 1 << 20)
-                    .iommuGroup(6)
-                    .numaNode(0)
-                    .build())
-            .build();
+    sysfs = TwoFunctionMachine.build();
     bus = new PciBus(sysfs);
   }
 
