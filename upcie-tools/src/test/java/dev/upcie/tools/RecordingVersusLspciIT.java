@@ -32,7 +32,13 @@ class RecordingVersusLspciIT {
   private static final Pattern DRIVER = Pattern.compile("^\\tKernel driver in use: (\\S+)$");
 
   @ParameterizedTest
-  @ValueSource(strings = {"qemu-q35-iommu-nvme-edu", "qemu-q35-iommu-vfio", "microvm-virtio-host"})
+  @ValueSource(
+      strings = {
+        "qemu-q35-iommu-nvme-edu",
+        "qemu-q35-iommu-vfio",
+        "microvm-virtio-host",
+        "cloud-vm-pci-and-node"
+      })
   void devbindListsWhatLspciListsFromTheSameRecording(String name) throws Exception {
     Path recording = RECORDINGS.resolve(name + ".umockdev").toAbsolutePath();
     List<String> lspci = lspci(recording);

@@ -16,11 +16,20 @@ final class HugepagePools {
   private final Map<Long, long[]> capacity;
   private final Map<Long, long[]> pages = new TreeMap<>();
 
-  HugepagePools(SysfsTree files, SysfsFaults faults, Map<Long, long[]> capacityByKilobytes) {
+  /**
+   * @param capacityByKilobytes per page size, the pages each node can hold
+   * @param atBoot per page size, the pages each node holds at boot (empty where not given)
+   */
+  HugepagePools(
+      SysfsTree files,
+      SysfsFaults faults,
+      Map<Long, long[]> capacityByKilobytes,
+      Map<Long, long[]> atBoot) {
     this.files = files;
     this.faults = faults;
     this.capacity = Map.copyOf(capacityByKilobytes);
-    capacity.forEach((kb, perNode) -> pages.put(kb, new long[perNode.length]));
+    capacity.forEach((kb, perNode) ->
+        pages.put(kb, atBoot.containsKey(kb) ? atBoot.get(kb).clone() : new long[perNode.length]));
   }
 
   /** Lays out the empty pools: the machine-wide directory and one per node. */

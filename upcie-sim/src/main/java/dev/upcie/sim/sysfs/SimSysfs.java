@@ -312,6 +312,7 @@ public final class SimSysfs implements Sysfs {
     private final Map<String, SimDriver> drivers = new LinkedHashMap<>();
     private final Map<PciAddress, Object> functions = new LinkedHashMap<>();
     private final Map<Long, long[]> hugepageCapacity = new TreeMap<>();
+    private final Map<Long, long[]> hugepagesAtBoot = new TreeMap<>();
 
     private Builder() {}
 
@@ -321,11 +322,6 @@ public final class SimSysfs implements Sysfs {
         throw new IllegalArgumentException("driver " + driver.name() + " is already loaded");
       }
       return this;
-    }
-
-    /** True if a driver of that name is loaded. */
-    boolean hasDriver(String name) {
-      return drivers.containsKey(name);
     }
 
     /** Adds a function. */
@@ -368,9 +364,11 @@ public final class SimSysfs implements Sysfs {
       return this;
     }
 
-    /** True if a pool of that size was given. */
-    boolean hasHugepages(PageSize size) {
-      return hugepageCapacity.containsKey(size.kilobytes());
+    /** A pool holding {@code pages[n]} pages on node {@code n} at boot, as a recording shows. */
+    Builder hugepages(long kilobytes, long[] capacityPerNode, long[] pages) {
+      hugepages(PageSize.of(kilobytes * 1024), capacityPerNode);
+      hugepagesAtBoot.put(kilobytes, pages.clone());
+      return this;
     }
 
     /** Writes the tree into a fresh in-memory file system. */
@@ -401,7 +399,7 @@ public final class SimSysfs implements Sysfs {
               faults,
               Collections.unmodifiableMap(new LinkedHashMap<>(drivers)));
       core.boot(layouts);
-      HugepagePools pools = new HugepagePools(files, faults, hugepageCapacity);
+      HugepagePools pools = new HugepagePools(files, faults, hugepageCapacity, hugepagesAtBoot);
       pools.layOut();
       return new SimSysfs(root, core, pools, faults);
     }

@@ -1,6 +1,5 @@
 package dev.upcie.sim.sysfs;
 
-import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.sim.sysfs.UmockdevRecording.RecordedDevice;
@@ -12,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A machine's PCI functions as {@code umockdev-record} saw them, ready to become a {@link SimSysfs}
@@ -28,8 +30,10 @@ import java.util.Set;
  *   <li>{@code resourceN} files from {@code resource}, and the write-only {@code remove} and {@code
  *       rescan} stores ({@code reset} appears where a device model that can reset is put behind the
  *       function);
- *   <li>hugepage pools of 2M and 1G, empty, on one NUMA node (as {@code numa_node} -1 means), able
- *       to grow to 1024 and 1 pages.
+ *   <li>hugepage pools of 2M and 1G: on the NUMA nodes the recording has ({@code umockdev-record
+ *       /sys/bus/pci/devices/* /sys/devices/system/node/node*}), able to grow by each node's
+ *       recorded free memory; without recorded nodes, on one node (as {@code numa_node} -1 means),
+ *       empty, able to grow to 1024 and 1 pages.
  * </ul>
  *
  * <pre>{@code
@@ -40,28 +44,34 @@ import java.util.Set;
  * }</pre>
  */
 public final class SysfsRecording {
+  private static final Pattern NODE = Pattern.compile("/devices/system/node/node(\\d+)");
+
   /** Drivers that bind only what they are handed, whatever the recording shows them bound to. */
   private static final Set<String> OVERRIDE_ONLY = Set.of("vfio-pci", "uio_pci_generic");
 
   private final Path file;
   private final List<RecordedLayout> functions;
   private final Map<String, List<PciSelector>> drivers;
+  private final Map<Long, long[][]> pools;
   private final List<String> defaults;
 
   private SysfsRecording(
       Path file,
       List<RecordedLayout> functions,
       Map<String, List<PciSelector>> drivers,
+      Map<Long, long[][]> pools,
       List<String> defaults) {
     this.file = file;
     this.functions = List.copyOf(functions);
     this.drivers = drivers;
+    this.pools = pools;
     this.defaults = List.copyOf(defaults);
   }
 
   /**
-   * Reads a recording made with {@code umockdev-record /sys/bus/pci/devices/*}; devices that are
-   * not PCI functions are left out and said so in {@link #defaults()}.
+   * Reads a recording made with {@code umockdev-record /sys/bus/pci/devices/*} (and, for the NUMA
+   * nodes, {@code /sys/devices/system/node/node*}); other devices are left out and said so in
+   * {@link #defaults()}.
    *
    * @throws UpcieException if the file cannot be read, is not a recording, or has no PCI function
    */
@@ -69,8 +79,14 @@ public final class SysfsRecording {
     List<RecordedLayout> functions = new ArrayList<>();
     Map<String, List<PciSelector>> drivers = new LinkedHashMap<>();
     List<String> defaults = new ArrayList<>();
+    Map<Integer, RecordedDevice> nodes = new TreeMap<>();
     for (RecordedDevice device : UmockdevRecording.read(file)) {
       String name = device.path().substring(device.path().lastIndexOf('/') + 1);
+      Matcher node = NODE.matcher(device.path());
+      if ("node".equals(device.subsystem()) && node.matches()) {
+        nodes.put(Integer.parseInt(node.group(1)), device);
+        continue;
+      }
       if (!"pci".equals(device.subsystem()) || !PciAddress.isAddress(name)) {
         defaults.add("left out " + device.path() + ": not a PCI function");
         continue;
@@ -117,9 +133,60 @@ public final class SysfsRecording {
     defaults.add(
         "remove and rescan stores added (write-only, so never recorded); reset only where a"
             + " device model can reset");
+    Map<Long, long[][]> pools = pools(nodes, defaults);
+    return new SysfsRecording(file, functions, drivers, pools, defaults);
+  }
+
+  /**
+   * The hugepage pools, per size: {capacity per node, pages per node}. With no node recorded, one
+   * node, empty, with room for 1024 2M pages and one 1G page. With recorded nodes, those nodes,
+   * holding what was recorded of {@code hugepages/} (umockdev-record does not descend there, so
+   * usually nothing) and able to grow by the node's recorded {@code MemFree}.
+   */
+  private static Map<Long, long[][]> pools(
+      Map<Integer, RecordedDevice> nodes, List<String> defaults) {
+    Map<Long, long[][]> pools = new TreeMap<>();
+    if (nodes.isEmpty()) {
+      pools.put(2048L, new long[][] {{1024}, {0}});
+      pools.put(1048576L, new long[][] {{1}, {0}});
+      defaults.add(
+          "hugepage pools 2M and 1G on one NUMA node (no node recorded), empty, able to grow to"
+              + " 1024 and 1 pages");
+      return pools;
+    }
+    int count = nodes.keySet().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+    for (long kb : new long[] {2048, 1048576}) {
+      long[] room = new long[count];
+      long[] pages = new long[count];
+      nodes.forEach((n, node) -> {
+        pages[n] = recordedPages(node, kb);
+        room[n] = pages[n] + memFreeKb(node, n) / kb;
+      });
+      pools.put(kb, new long[][] {room, pages});
+    }
     defaults.add(
-        "hugepage pools 2M and 1G on one NUMA node, empty, able to grow to 1024 and 1 pages");
-    return new SysfsRecording(file, functions, drivers, defaults);
+        "hugepage pools 2M and 1G on the recorded nodes "
+            + nodes.keySet()
+            + ", holding the pages recorded under hugepages/ (none if not recorded), able to grow"
+            + " by each node's recorded MemFree"
+            + (count > nodes.size()
+                ? "; the nodes not recorded below " + count + " are empty"
+                : ""));
+    return pools;
+  }
+
+  private static long recordedPages(RecordedDevice node, long kb) {
+    return node.attribute("hugepages/hugepages-" + kb + "kB/nr_hugepages")
+        .map(b -> Long.parseLong(new String(b, StandardCharsets.US_ASCII).strip()))
+        .orElse(0L);
+  }
+
+  /** {@code Node N MemFree: X kB} of the node's {@code meminfo}; 0 if it was not recorded. */
+  private static long memFreeKb(RecordedDevice node, int n) {
+    String meminfo =
+        node.attribute("meminfo").map(b -> new String(b, StandardCharsets.US_ASCII)).orElse("");
+    Matcher free = Pattern.compile("Node " + n + " MemFree:\\s+(\\d+) kB").matcher(meminfo);
+    return free.find() ? Long.parseLong(free.group(1)) : 0;
   }
 
   private static dev.upcie.pci.PciId idOf(RecordedDevice device) {
@@ -167,7 +234,8 @@ public final class SysfsRecording {
     SimSysfs.Builder builder = SimSysfs.builder();
     drivers.forEach((name, table) -> builder.driver(new SimDriver(name, table)));
     functions.forEach(builder::recorded);
-    return builder.hugepages(PageSize.parse("2M"), 1024).hugepages(PageSize.parse("1G"), 1);
+    pools.forEach((kb, pool) -> builder.hugepages(kb, pool[0], pool[1]));
+    return builder;
   }
 
   /** The recorded machine's sysfs. */

@@ -118,6 +118,32 @@ class SysfsRecordingTest {
   }
 
   @Test
+  void recordedNumaNodesCarryThePoolsThatCanGrowByTheirFreeMemory() throws Exception {
+    // Recorded on this project's machine kind: umockdev-record /sys/bus/pci/devices/*
+    // /sys/devices/system/node/node0.
+    Path file = recording("cloud-vm-pci-and-node");
+    SysfsRecording recording = SysfsRecording.load(file);
+    SimSysfs sysfs = recording.build();
+    long memFreeKb =
+        Long.parseLong(
+            Files.readAllLines(file).stream()
+                .filter(l -> l.startsWith("A: meminfo="))
+                .findFirst()
+                .orElseThrow()
+                .replaceAll(".*Node 0 MemFree: +([0-9]+) kB.*", "$1"));
+    String node0 = "devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages";
+
+    assertThat(recording.functions()).hasSize(6);
+    assertThat(recording.defaults()).anyMatch(d -> d.contains("recorded nodes [0]"));
+    assertThat(sysfs.readAttribute(node0)).isEqualTo("0");
+    sysfs.write(node0, Long.toString(Long.MAX_VALUE / 4096));
+    assertThat(Long.parseLong(sysfs.readAttribute(node0)))
+        .as("as many 2M pages as the node had free memory")
+        .isEqualTo(memFreeKb / 2048);
+    assertThat(sysfs.exists("devices/system/node/node1")).isFalse();
+  }
+
+  @Test
   void whatIsNotARecordingIsRefusedByName(@TempDir Path dir) throws Exception {
     Path empty = Files.writeString(dir.resolve("empty.umockdev"), "");
     Path block =
