@@ -58,8 +58,9 @@ public interface Sysfs {
    * Writes {@code bytes} at {@code offset} of a binary attribute (such as {@code config}) in a
    * single {@code pwrite(2)}. The kernel clips a write at the end of the attribute.
    *
-   * @return the bytes written: fewer than given at the attribute's end, 0 beyond it
-   * @throws SysfsException with the kernel's errno if the write is refused
+   * @return the bytes written: fewer than given at the attribute's end
+   * @throws SysfsException with the kernel's errno if the write is refused: EFBIG at or beyond the
+   *     end
    */
   int writeBytes(String path, long offset, byte[] bytes);
 

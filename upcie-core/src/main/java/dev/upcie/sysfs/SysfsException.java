@@ -25,7 +25,7 @@ public final class SysfsException extends UpcieException implements CarriesErrno
    * @param errno the error the kernel (or the simulator, on its behalf) returned
    */
   public SysfsException(String operation, Path path, Errno errno) {
-    super(operation + " " + path + ": " + errno + hint(operation, errno));
+    super(operation + " " + path + ": " + errno + hint(operation, path, errno));
     this.path = path;
     this.errno = errno;
   }
@@ -41,13 +41,31 @@ public final class SysfsException extends UpcieException implements CarriesErrno
     return errno;
   }
 
-  private static String hint(String operation, Errno errno) {
+  /** What usually lies behind the errno for this attribute, and what to do about it. */
+  private static String hint(String operation, Path path, Errno errno) {
     boolean write = operation.startsWith("write");
-    if (errno.number() == Errno.EACCES.number() || errno.number() == Errno.EPERM.number()) {
+    String file = path.getFileName() == null ? "" : path.getFileName().toString();
+    int number = errno.number();
+    if (number == Errno.EACCES.number() || number == Errno.EPERM.number()) {
       return write
           ? ": writing sysfs needs root (or CAP_SYS_ADMIN), and some attributes are read-only"
           : ": this user may not read it; run as root";
     }
-    return "";
+    if (!write) {
+      return "";
+    }
+    return switch (file + " " + errno.name()) {
+      case "bind EBUSY" -> ": the function is bound to a driver already; unbind it first";
+      case "bind ENODEV" ->
+          ": no function of that exact name (dddd:bb:dd.f), or the driver does not take it;"
+              + " set the function's driver_override to the driver first";
+      case "unbind ENODEV" -> ": the function is not bound to this driver";
+      case "enable EBUSY" -> ": a driver is bound and owns the enable count; unbind it first";
+      case "new_id EEXIST" -> ": the driver already has this id";
+      case "remove_id ENODEV" -> ": the driver has no such dynamic id (new_id adds them)";
+      case "reset ENOTTY" -> ": the function has no reset method";
+      case "config EFBIG" -> ": past the end of the configuration space";
+      default -> "";
+    };
   }
 }

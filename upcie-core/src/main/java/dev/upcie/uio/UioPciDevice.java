@@ -13,6 +13,7 @@ import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
+import dev.upcie.pci.PciResource;
 import dev.upcie.support.NotSupportedException;
 import dev.upcie.support.Sizes;
 import dev.upcie.sys.NativeFd;
@@ -33,9 +34,6 @@ import java.util.List;
  */
 final class UioPciDevice implements PciDeviceHandle {
   private static final int BAR_COUNT = 6;
-  // IORESOURCE_IO and IORESOURCE_MEM in the flags column of sysfs "resource".
-  private static final long IORESOURCE_IO = 0x100;
-  private static final long IORESOURCE_MEM = 0x200;
 
   private final PciFunction function;
   private final Host host;
@@ -138,23 +136,23 @@ final class UioPciDevice implements PciDeviceHandle {
     }
     if (bars[index] == null) {
       String name = "BAR" + index + " of " + function.address();
-      long[] resource = resource(index);
-      long size = resource[1] == 0 && resource[0] == 0 ? 0 : resource[1] - resource[0] + 1;
+      PciResource resource = resource(index);
+      long size = resource.size();
       if (size == 0) {
         throw new PciException(name + " is not implemented by the device");
       }
-      if ((resource[2] & IORESOURCE_MEM) == 0) {
+      if (!resource.isMemory()) {
         throw new PciException(
             name
                 + " ("
                 + Sizes.human(size)
                 + ") cannot be memory-mapped: it is "
-                + ((resource[2] & IORESOURCE_IO) != 0 ? "an I/O-port BAR" : "not a memory BAR"));
+                + (resource.isIo() ? "an I/O-port BAR" : "not a memory BAR"));
       }
       Path file = host.sysfs().resolve(dir + "/resource" + index);
       // The file maps from the page holding the BAR's start; a small BAR need not start one.
       long page = Syscalls.pageSize();
-      long within = resource[0] & (page - 1);
+      long within = resource.start() & (page - 1);
       MemorySegment mapping;
       try (NativeFd fd = openFile(calls, file, Posix.O_RDWR, function)) {
         mapping = calls.mmap(fd, 0, (within + size + page - 1) & -page, arena);
@@ -166,18 +164,10 @@ final class UioPciDevice implements PciDeviceHandle {
     return bars[index];
   }
 
-  /** Start, end and flags of BAR {@code index}, from the sysfs {@code resource} table. */
-  private long[] resource(int index) {
-    List<String> lines = host.sysfs().read(dir + "/resource").lines().toList();
-    if (index >= lines.size()) {
-      return new long[3];
-    }
-    String[] fields = lines.get(index).trim().split("\\s+");
-    long[] values = new long[3];
-    for (int i = 0; i < 3; i++) {
-      values[i] = Long.parseUnsignedLong(fields[i].substring(2), 16);
-    }
-    return values;
+  /** BAR {@code index} in the sysfs {@code resource} table. */
+  private PciResource resource(int index) {
+    List<PciResource> table = PciResource.parse(host.sysfs().read(dir + "/resource"));
+    return index < table.size() ? table.get(index) : PciResource.NONE;
   }
 
   @Override
