@@ -10,6 +10,7 @@ import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciId;
+import dev.upcie.pci.PciResource;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.procfs.Procfs;
 import dev.upcie.sim.edu.EduModel;
@@ -31,6 +32,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -93,19 +95,18 @@ public final class SimMachine implements Host, AutoCloseable {
   /** A model's BARs must be the sizes sysfs shows, or a driver would map one and miss the other. */
   private static void checkBars(SimSysfs sysfs, PciAddress address, DeviceModel model) {
     if (!sysfs.exists(PciBus.dir(address))) {
-      throw new IllegalArgumentException("no function at " + address + " to put a model behind");
+      throw new IllegalArgumentException(
+          "no function at " + address + " to put " + model.getClass().getSimpleName() + " behind");
     }
-    String[] resource = sysfs.read(PciBus.dir(address) + "/resource").split("\n");
+    List<PciResource> table = PciResource.parse(sysfs.read(PciBus.dir(address) + "/resource"));
     for (int i = 0; i < 6; i++) {
-      String[] fields = resource[i].trim().split("\\s+");
-      long start = Long.decode(fields[0]);
-      long end = Long.decode(fields[1]);
-      long shown = end == 0 ? 0 : end - start + 1;
+      long shown = i < table.size() ? table.get(i).size() : 0;
       long served = model.bar(i).map(RegisterFile::size).orElse(0L);
       if (shown != served) {
         throw new IllegalArgumentException(
             String.format(
-                "%s serves BAR%d of %d bytes but %s shows %d: the model does not fit the function",
+                "%s serves BAR%d of %d bytes but %s has %d there: it is not the device this model"
+                    + " simulates; put no model behind it, or one that declares its BARs",
                 model.getClass().getSimpleName(), i, served, address, shown));
       }
     }
@@ -407,22 +408,11 @@ public final class SimMachine implements Host, AutoCloseable {
 
     /**
      * Adds a function with {@code model} behind it: {@code placement} says where it sits (address,
-     * driver, IOMMU group, NUMA node), the model declares the rest.
-     *
-     * @throws IllegalArgumentException if the model's BARs do not match what it declares
+     * driver, IOMMU group, NUMA node), the model declares the rest. {@link #build()} checks that
+     * the model serves the BARs it declares.
      */
     public Builder device(SimFunction.Builder placement, DeviceModel model) {
       SimFunction function = model.declare(placement).build();
-      for (int i = 0; i < 6; i++) {
-        long declared = function.bars().get(i).size();
-        long served = model.bar(i).map(bar -> bar.size()).orElse(0L);
-        if (declared != served) {
-          throw new IllegalArgumentException(
-              String.format(
-                  "%s declares BAR%d of %d bytes but serves %d",
-                  model.getClass().getSimpleName(), i, declared, served));
-        }
-      }
       sysfs.function(function);
       models.put(function.address(), model);
       return this;

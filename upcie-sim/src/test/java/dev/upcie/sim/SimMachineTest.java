@@ -87,18 +87,31 @@ class SimMachineTest {
   void thePresetsAreTheRecordedGuestBeforeAndAfterBinding() {
     for (String[] pair :
         new String[][] {{"qemu-q35-iommu-nvme-edu", "boot"}, {"qemu-q35-iommu-vfio", "vfio"}}) {
-      SimMachine preset = pair[1].equals("boot") ? SimMachine.qemuQ35() : SimMachine.qemuQ35Vfio();
-      SimMachine recorded = SimMachine.fromRecording(recording(pair[0]));
-
-      assertThat(preset.bus().functions())
-          .as(pair[0])
-          .extracting(f -> tuple(f.address(), f.id(), f.classCode(), f.driver(), f.iommuGroup()))
-          .containsExactlyElementsOf(
-              recorded.bus().functions().stream()
-                  .map(f -> tuple(f.address(), f.id(), f.classCode(), f.driver(), f.iommuGroup()))
-                  .toList());
-      preset.close();
-      recorded.close();
+      try (SimMachine preset =
+              pair[1].equals("boot") ? SimMachine.qemuQ35() : SimMachine.qemuQ35Vfio();
+          SimMachine recorded = SimMachine.fromRecording(recording(pair[0]))) {
+        assertThat(preset.bus().functions())
+            .as(pair[0])
+            .extracting(f ->
+                tuple(
+                    f.address(),
+                    f.id(),
+                    f.classCode(),
+                    f.driver(),
+                    f.driverOverride(),
+                    f.iommuGroup()))
+            .containsExactlyElementsOf(
+                recorded.bus().functions().stream()
+                    .map(f ->
+                        tuple(
+                            f.address(),
+                            f.id(),
+                            f.classCode(),
+                            f.driver(),
+                            f.driverOverride(),
+                            f.iommuGroup()))
+                    .toList());
+      }
     }
   }
 

@@ -29,8 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the simulator is wrong.
  *
  * <p>On the host it runs on two simulated machines, as the vfio guest and as the uio guest have
- * their functions bound; in each guest, on {@code /sys} itself. Every test leaves {@code edu} bound
- * as it found it, since the guest's other device tests use it next.
+ * their functions bound (fresh for each test, and closed by JUnit after it, as arguments that are
+ * {@code AutoCloseable}); in each guest, on {@code /sys} itself. Every test leaves {@code edu}
+ * bound as it found it, since the guest's other device tests use it next.
  */
 public class KernelSysfsTest {
   private static final PciId EDU = PciId.parse("1234:11e8");

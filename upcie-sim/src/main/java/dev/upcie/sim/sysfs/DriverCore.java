@@ -6,11 +6,12 @@ import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciId;
+import dev.upcie.pci.PciResource;
 import dev.upcie.sysfs.Sysfs;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,14 +29,18 @@ import java.util.function.Supplier;
  * reset}, {@code enable}, {@code config}).
  *
  * <p>Locking follows the kernel's: each function has its own lock (the kernel's {@code
- * device_lock}), held while it binds, unbinds, resets or is enabled, so a store that hangs on one
- * function holds up only stores to that function; {@code remove} and {@code rescan} also take one
- * machine-wide lock ({@code pci_rescan_remove_lock}).
+ * device_lock}), held while it binds, unbinds, resets, is enabled or has its override set, so a
+ * store that hangs on one function holds up only stores to that function; {@code remove}, {@code
+ * rescan} and unplugging also take one machine-wide lock ({@code pci_rescan_remove_lock}), always
+ * before a function's. Listeners run once a store is done, with no lock held.
  */
 final class DriverCore {
   /** Drivers whose probe creates a class device, and that class: {@code uio/uioN}, ... */
   private static final Map<String, String> CLASS_DEVICES =
       Map.of("uio_pci_generic", "uio", "nvme", "nvme");
+
+  /** The character-device majors shown in the class devices' {@code dev}. */
+  private static final Map<String, Integer> MAJORS = Map.of("uio", 243, "nvme", 242);
 
   private final SysfsTree files;
   private final Sysfs view;
@@ -48,6 +53,8 @@ final class DriverCore {
   private final Map<PciAddress, FunctionHardware> hardware = new ConcurrentHashMap<>();
   private final Map<PciAddress, Integer> enableCounts = new ConcurrentHashMap<>();
   private final ReentrantLock rescanRemove = new ReentrantLock();
+  // Class-device numbers are the kernel's idr: one allocator for all functions.
+  private final Object classNumbers = new Object();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   DriverCore(SysfsTree files, Sysfs view, SysfsFaults faults, Map<String, SimDriver> drivers) {
@@ -71,9 +78,8 @@ final class DriverCore {
       }
     }
     for (FunctionLayout layout : functions) {
-      present.put(layout.address(), layout);
       layout.layOut(files);
-      showReset(layout.address());
+      present.put(layout.address(), layout);
       layout.bootDriver().ifPresent(driver -> attach(layout, driver));
     }
   }
@@ -82,7 +88,7 @@ final class DriverCore {
     return List.copyOf(drivers.values());
   }
 
-  /** Runs {@code listener} after every change of a function's driver or presence. */
+  /** Runs {@code listener} after every store that changed a function's driver or presence. */
   void onChange(Runnable listener) {
     listeners.add(listener);
   }
@@ -91,16 +97,6 @@ final class DriverCore {
   void attachHardware(PciAddress address, FunctionHardware device) {
     hardware.put(address, device);
     showReset(address);
-  }
-
-  private void showReset(PciAddress address) {
-    FunctionHardware device = hardware.get(address);
-    String reset = dirOf(address) + "/reset";
-    if (device != null && device.canReset()) {
-      files.file(reset, "");
-    } else {
-      files.delete(reset);
-    }
   }
 
   /** The live {@code config} bytes of a function with hardware behind it, else null. */
@@ -123,12 +119,12 @@ final class DriverCore {
           if (function.driver().isPresent()) {
             throw store.refused(Errno.EBUSY);
           }
-          Optional<Errno> failure = probe(target, function);
-          if (failure.isPresent()) {
-            throw store.refused(failure.get());
-          }
-          attach(present.get(address), driver);
+          tryBind(target, function)
+              .ifPresent(errno -> {
+                throw store.refused(errno);
+              });
         });
+    changed();
   }
 
   /** {@code bus/pci/drivers/X/unbind}: unbinds, ENODEV unless bound to X. */
@@ -143,21 +139,35 @@ final class DriverCore {
           faults.takeUnbindHang(address).ifPresent(hang -> hang.hold(store));
           detach(present.get(address), driver);
         });
+    changed();
   }
 
   /** {@code bus/pci/drivers_probe}: binds an unbound function to the first driver that takes it. */
   void probe(SysfsStore store) {
     PciAddress address = named(store);
     locked(address, () -> autoProbe(address));
+    changed();
   }
 
-  /** {@code driver_override}: sets it; an empty value clears it. */
+  /**
+   * {@code driver_override}, as the kernel's {@code driver_set_override}: EINVAL for 4095 bytes or
+   * more; the name ends at the first newline; an empty value, or one starting with a newline,
+   * clears it.
+   */
   void override(PciAddress address, SysfsStore store) {
-    String name = store.argument();
-    if (name.length() >= 4096) {
+    String value = store.value();
+    if (value.length() >= 4095) {
       throw store.refused(Errno.EINVAL);
     }
-    files.file(dirOf(address) + "/driver_override", (name.isEmpty() ? "(null)" : name) + "\n");
+    int newline = value.indexOf('\n');
+    String name = newline < 0 ? value : value.substring(0, newline);
+    locked(
+        address,
+        () -> {
+          requirePresent(address, store);
+          files.file(
+              dirOf(address) + "/driver_override", (name.isEmpty() ? "(null)" : name) + "\n");
+        });
   }
 
   /**
@@ -166,25 +176,19 @@ final class DriverCore {
    * driver_attach} does.
    */
   void newId(String driver, SysfsStore store) {
-    long[] f = DynamicId.scanHex(store.argument(), 7);
-    if (f.length < 2) {
+    long[] fields = DynamicId.scanHex(store.argument(), 7);
+    if (fields.length < 2) {
       throw store.refused(Errno.EINVAL);
     }
-    DynamicId id =
-        new DynamicId(
-            (int) f[0],
-            (int) f[1],
-            f.length > 2 ? (int) f[2] : DynamicId.ANY,
-            f.length > 3 ? (int) f[3] : DynamicId.ANY,
-            f.length > 4 ? (int) f[4] : 0,
-            f.length > 5 ? (int) f[5] : 0);
+    DynamicId id = DynamicId.of(fields);
     SimDriver target = drivers.get(driver);
-    if (f.length != 7 && matches(target, template(id))) {
+    if (fields.length != 7 && matches(target, template(id))) {
       // The kernel refuses an id the driver already claims, from its table or an earlier new_id.
       throw store.refused(Errno.EEXIST);
     }
-    if (f.length == 7 && f[6] != 0 && !target.isOverrideOnly()) {
-      // driver_data must be one of the id table's; the simulated tables carry none but 0.
+    if (fields.length == 7 && fields[6] != 0) {
+      // driver_data must be one of the id table's, and every simulated table carries 0 (vfio-pci's
+      // one override-only entry included).
       throw store.refused(Errno.EINVAL);
     }
     dynamicIds.computeIfAbsent(driver, d -> new CopyOnWriteArrayList<>()).add(id);
@@ -194,31 +198,27 @@ final class DriverCore {
           () -> {
             PciFunction function = new PciBus(view).find(address).orElse(null);
             if (function != null && function.driver().isEmpty() && matches(target, function)) {
-              if (probe(target, function).isEmpty()) {
-                attach(present.get(address), driver);
-              }
+              tryBind(target, function); // driver_attach ignores a failed probe
             }
           });
     }
+    changed();
   }
 
   /** {@code remove_id}: forgets the first dynamic id that matches; ENODEV if none does. */
   void removeId(String driver, SysfsStore store) {
-    long[] f = DynamicId.scanHex(store.argument(), 6);
-    if (f.length < 2) {
+    long[] fields = DynamicId.scanHex(store.argument(), 6);
+    if (fields.length < 2) {
       throw store.refused(Errno.EINVAL);
     }
-    int subvendor = f.length > 2 ? (int) f[2] : DynamicId.ANY;
-    int subdevice = f.length > 3 ? (int) f[3] : DynamicId.ANY;
-    int classCode = f.length > 4 ? (int) f[4] : 0;
-    int classMask = f.length > 5 ? (int) f[5] : 0;
+    DynamicId pattern = DynamicId.of(fields);
     List<DynamicId> ids = dynamicIds.getOrDefault(driver, List.of());
     for (DynamicId id : ids) {
-      if (id.vendor() == (int) f[0]
-          && id.device() == (int) f[1]
-          && (subvendor == DynamicId.ANY || id.subvendor() == subvendor)
-          && (subdevice == DynamicId.ANY || id.subdevice() == subdevice)
-          && ((id.classCode() ^ classCode) & classMask) == 0) {
+      if (id.vendor() == pattern.vendor()
+          && id.device() == pattern.device()
+          && (pattern.subvendor() == DynamicId.ANY || id.subvendor() == pattern.subvendor())
+          && (pattern.subdevice() == DynamicId.ANY || id.subdevice() == pattern.subdevice())
+          && ((id.classCode() ^ pattern.classCode()) & pattern.classMask()) == 0) {
         ids.remove(id);
         return;
       }
@@ -227,8 +227,8 @@ final class DriverCore {
   }
 
   /**
-   * {@code remove}: a non-zero value unbinds the function and takes it off the bus until a {@code
-   * rescan} finds it again.
+   * {@code remove}: a non-zero value unbinds the function (and everything behind it, if it is a
+   * bridge) and takes it off the bus until a {@code rescan} finds it again.
    */
   void remove(PciAddress address, SysfsStore store) {
     if (store.unsigned(0) != 0) {
@@ -238,7 +238,9 @@ final class DriverCore {
 
   /**
    * {@code bus/pci/rescan} or a function's {@code rescan}: a non-zero value brings back every
-   * removed function, fresh (no override), and probes drivers for it.
+   * removed function, fresh (no override, not enabled), and probes drivers for it. (The kernel
+   * rescans only the function's own bus for the latter; a simulated machine's removed functions all
+   * come back.)
    */
   void rescan(SysfsStore store) {
     if (store.unsigned(0) == 0) {
@@ -246,16 +248,26 @@ final class DriverCore {
     }
     rescanRemove.lock();
     try {
-      for (FunctionLayout layout : new TreeMap<>(removed).values()) {
-        removed.remove(layout.address());
-        present.put(layout.address(), layout);
-        layout.layOut(files);
-        // A rescanned function is a new pci_dev: no override, not enabled.
-        files.file(layout.dir() + "/driver_override", "(null)\n");
-        files.file(layout.dir() + "/enable", "0\n");
-        enableCounts.remove(layout.address());
-        showReset(layout.address());
-        locked(layout.address(), () -> autoProbe(layout.address()));
+      // Parents before children: a bridge's directory holds its functions'.
+      List<FunctionLayout> back = new ArrayList<>(removed.values());
+      back.sort(
+          Comparator.comparingInt((FunctionLayout l) -> l.dir().length())
+              .thenComparing(l -> l.address().toString()));
+      for (FunctionLayout layout : back) {
+        PciAddress address = layout.address();
+        removed.remove(address);
+        locked(
+            address,
+            () -> {
+              layout.layOut(files);
+              // A rescanned function is a new pci_dev: no override, not enabled.
+              files.file(layout.dir() + "/driver_override", "(null)\n");
+              files.file(layout.dir() + "/enable", "0\n");
+              enableCounts.remove(address);
+              present.put(address, layout);
+              showReset(address);
+              autoProbe(address);
+            });
       }
     } finally {
       rescanRemove.unlock();
@@ -269,40 +281,6 @@ final class DriverCore {
   }
 
   /**
-   * Unbinds a function and deletes it from the tree. Through a {@code remove} store (given) it can
-   * come back on a rescan, and an injected unbind hang holds it; unplugged (null), it is gone.
-   */
-  private void takeOffTheBus(PciAddress address, SysfsStore remove) {
-    rescanRemove.lock();
-    try {
-      locked(
-          address,
-          () -> {
-            FunctionLayout layout = present.get(address);
-            if (layout == null) {
-              return;
-            }
-            new PciBus(view)
-                .find(address)
-                .flatMap(PciFunction::driver)
-                .ifPresent(driver -> {
-                  if (remove != null) {
-                    faults.takeUnbindHang(address).ifPresent(hang -> hang.hold(remove));
-                  }
-                  detach(layout, driver);
-                });
-            delete(layout);
-            if (remove != null) {
-              removed.put(address, layout);
-            }
-          });
-    } finally {
-      rescanRemove.unlock();
-    }
-    changed();
-  }
-
-  /**
    * {@code reset}: "1" resets the function through its hardware. Only functions whose hardware can
    * reset have the attribute, as in the kernel.
    */
@@ -313,6 +291,7 @@ final class DriverCore {
     locked(
         address,
         () -> {
+          requirePresent(address, store);
           FunctionHardware device = hardware.get(address);
           if (device == null || !device.canReset()) {
             throw store.refused(Errno.ENOTTY);
@@ -337,13 +316,13 @@ final class DriverCore {
           int count = enableCounts.getOrDefault(address, 0);
           if (value != 0) {
             if (count == 0) {
-              updateCommand(address, command -> command | decodeBits(address));
+              setCommand(address, command(address) | decodeBits(address));
             }
             count++;
           } else if (count > 0) {
             count--;
             if (count == 0) {
-              updateCommand(address, command -> command & ~0x4);
+              setCommand(address, command(address) & ~0x4);
             }
           } else {
             throw store.refused(Errno.EIO);
@@ -358,22 +337,17 @@ final class DriverCore {
    * binary attribute, and passed to the hardware.
    *
    * @return the bytes written
-   * @throws dev.upcie.sysfs.SysfsException EFBIG at or beyond the end, as sysfs refuses it
+   * @throws dev.upcie.sysfs.SysfsException EFBIG at or beyond the end, as sysfs refuses it; ENODEV
+   *     if the function went away meanwhile
    */
   int writeConfig(PciAddress address, long offset, byte[] bytes, SysfsStore store) {
-    FunctionHardware device = hardware.get(address);
-    String path = dirOf(address) + "/config";
-    byte[] now = device != null ? device.config() : files.readBytes(path);
-    if (offset >= now.length) {
+    requirePresent(address, store);
+    int size = config(address).length;
+    if (offset >= size) {
       throw store.refused(Errno.EFBIG);
     }
-    int count = (int) Math.min(bytes.length, now.length - offset);
-    if (device != null) {
-      device.writeConfig((int) offset, Arrays.copyOf(bytes, count));
-    } else {
-      System.arraycopy(bytes, 0, now, (int) offset, count);
-      files.bytes(path, now);
-    }
+    int count = (int) Math.min(bytes.length, size - offset);
+    storeConfig(address, (int) offset, Arrays.copyOf(bytes, count));
     return count;
   }
 
@@ -383,20 +357,78 @@ final class DriverCore {
     return layout != null ? layout.dir() : FunctionLayout.rootBusDir(address);
   }
 
+  /**
+   * Unbinds a function, and every function behind it if it is a bridge (deepest first), and deletes
+   * them from the tree. Through a {@code remove} store (given) they come back on a rescan, and an
+   * injected unbind hang holds the store (with {@code pci_rescan_remove_lock}, as in the kernel);
+   * unplugged (null), they are gone for good.
+   */
+  private void takeOffTheBus(PciAddress address, SysfsStore remove) {
+    rescanRemove.lock();
+    try {
+      FunctionLayout top = present.get(address);
+      if (top == null) {
+        // Removed earlier: an unplug now means it never comes back.
+        if (remove == null) {
+          removed.remove(address);
+        }
+        return;
+      }
+      List<FunctionLayout> going = new ArrayList<>();
+      for (FunctionLayout layout : present.values()) {
+        if (layout.dir().startsWith(top.dir() + "/")) {
+          going.add(layout);
+        }
+      }
+      going.sort(Comparator.comparingInt((FunctionLayout l) -> l.dir().length()).reversed());
+      going.add(top);
+      for (FunctionLayout layout : going) {
+        locked(
+            layout.address(),
+            () -> {
+              new PciBus(view)
+                  .find(layout.address())
+                  .flatMap(PciFunction::driver)
+                  .ifPresent(driver -> {
+                    if (remove != null) {
+                      faults.takeUnbindHang(layout.address()).ifPresent(hang -> hang.hold(remove));
+                    }
+                    detach(layout, driver);
+                  });
+              delete(layout);
+              if (remove != null) {
+                removed.put(layout.address(), layout);
+              } else {
+                removed.remove(layout.address());
+              }
+            });
+      }
+    } finally {
+      rescanRemove.unlock();
+    }
+    changed();
+  }
+
   private void autoProbe(PciAddress address) {
     PciFunction function = new PciBus(view).find(address).orElse(null);
     if (function == null || function.driver().isPresent()) {
       return;
     }
     for (SimDriver driver : drivers.values()) {
-      if (matches(driver, function)) {
-        if (probe(driver, function).isEmpty()) {
-          attach(present.get(address), driver.name());
-          return;
-        }
-        // The kernel ignores a failed probe here and tries the next driver.
+      // The kernel ignores a failed probe here and tries the next driver.
+      if (matches(driver, function) && tryBind(driver, function).isEmpty()) {
+        return;
       }
     }
+  }
+
+  /** Probes {@code function} with {@code driver} and binds it if the probe succeeds. */
+  private Optional<Errno> tryBind(SimDriver driver, PciFunction function) {
+    Optional<Errno> failure = probe(driver, function);
+    if (failure.isEmpty()) {
+      attach(present.get(function.address()), driver.name());
+    }
+    return failure;
   }
 
   /**
@@ -408,11 +440,14 @@ final class DriverCore {
     if (override.isPresent() && !override.get().equals(driver.name())) {
       return false;
     }
-    if (dynamicIds.getOrDefault(driver.name(), List.of()).stream()
-        .anyMatch(id -> id.matches(function))) {
-      return true;
-    }
-    return driver.claims(function) || override.isPresent();
+    return knows(driver, function) || override.isPresent();
+  }
+
+  /** True if one of the driver's dynamic ids or its id table names the function. */
+  private boolean knows(SimDriver driver, PciFunction function) {
+    return dynamicIds.getOrDefault(driver.name(), List.of()).stream()
+            .anyMatch(id -> id.matches(function))
+        || driver.claims(function);
   }
 
   /**
@@ -425,12 +460,9 @@ final class DriverCore {
     if (injected.isPresent()) {
       return injected;
     }
-    boolean known =
-        driver.isOverrideOnly()
-            || driver.claims(function)
-            || dynamicIds.getOrDefault(driver.name(), List.of()).stream()
-                .anyMatch(id -> id.matches(function));
-    return known ? Optional.empty() : Optional.of(Errno.ENODEV);
+    return driver.isOverrideOnly() || knows(driver, function)
+        ? Optional.empty()
+        : Optional.of(Errno.ENODEV);
   }
 
   private void attach(FunctionLayout layout, String driver) {
@@ -439,16 +471,17 @@ final class DriverCore {
     files.link("bus/pci/drivers/" + driver + "/" + layout.address(), dir);
     String type = CLASS_DEVICES.get(driver);
     if (type != null) {
-      int n = 0;
-      while (files.exists("class/" + type + "/" + type + n)) {
-        n++;
+      synchronized (classNumbers) {
+        int n = 0;
+        while (files.exists("class/" + type + "/" + type + n)) {
+          n++;
+        }
+        String device = dir + "/" + type + "/" + type + n;
+        files.file(device + "/dev", MAJORS.get(type) + ":" + n + "\n");
+        files.file(device + "/name", driver + "\n");
+        files.link("class/" + type + "/" + type + n, device);
       }
-      String device = dir + "/" + type + "/" + type + n;
-      files.file(device + "/dev", (type.equals("uio") ? 243 : 242) + ":" + n + "\n");
-      files.file(device + "/name", driver + "\n");
-      files.link("class/" + type + "/" + type + n, device);
     }
-    changed();
   }
 
   private void detach(FunctionLayout layout, String driver) {
@@ -457,12 +490,13 @@ final class DriverCore {
     files.delete("bus/pci/drivers/" + driver + "/" + layout.address());
     String type = CLASS_DEVICES.get(driver);
     if (type != null && files.exists(dir + "/" + type)) {
-      for (String name : view.list(dir + "/" + type)) {
-        files.delete("class/" + type + "/" + name);
+      synchronized (classNumbers) {
+        for (String name : view.list(dir + "/" + type)) {
+          files.delete("class/" + type + "/" + name);
+        }
+        files.deleteTree(dir + "/" + type);
       }
-      files.deleteTree(dir + "/" + type);
     }
-    changed();
   }
 
   /** Takes a function's directory and links away; a group left with no function goes too. */
@@ -481,31 +515,53 @@ final class DriverCore {
     present.remove(layout.address());
   }
 
+  private void showReset(PciAddress address) {
+    FunctionHardware device = hardware.get(address);
+    String reset = dirOf(address) + "/reset";
+    if (device != null && device.canReset()) {
+      files.file(reset, "");
+    } else {
+      files.delete(reset);
+    }
+  }
+
   private void changed() {
     listeners.forEach(Runnable::run);
   }
 
-  private void updateCommand(PciAddress address, java.util.function.IntUnaryOperator change) {
-    byte[] config = liveOrStored(address);
-    int command = ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).getShort(4) & 0xffff;
-    byte[] updated = {(byte) change.applyAsInt(command), (byte) (change.applyAsInt(command) >> 8)};
-    writeConfig(address, 4, updated, null);
-  }
-
-  private byte[] liveOrStored(PciAddress address) {
+  /** The configuration bytes now: the hardware's, or those the layout wrote. */
+  private byte[] config(PciAddress address) {
     FunctionHardware device = hardware.get(address);
     return device != null ? device.config() : files.readBytes(dirOf(address) + "/config");
+  }
+
+  /** Writes configuration bytes that fit the space, to the hardware or the stored bytes. */
+  private void storeConfig(PciAddress address, int offset, byte[] bytes) {
+    FunctionHardware device = hardware.get(address);
+    if (device != null) {
+      device.writeConfig(offset, bytes);
+    } else {
+      byte[] now = config(address);
+      System.arraycopy(bytes, 0, now, offset, bytes.length);
+      files.bytes(dirOf(address) + "/config", now);
+    }
+  }
+
+  private int command(PciAddress address) {
+    byte[] config = config(address);
+    return (config[4] & 0xff) | (config[5] & 0xff) << 8;
+  }
+
+  private void setCommand(PciAddress address, int command) {
+    storeConfig(address, 4, new byte[] {(byte) command, (byte) (command >> 8)});
   }
 
   /** Memory and I/O decoding for the kinds of BARs the function has, from {@code resource}. */
   private int decodeBits(PciAddress address) {
     int bits = 0;
-    String[] lines = view.read(dirOf(address) + "/resource").split("\n");
-    for (int i = 0; i < Math.min(6, lines.length); i++) {
-      String[] fields = lines[i].trim().split("\\s+");
-      long flags = fields.length == 3 ? Long.decode(fields[2]) : 0;
-      bits |= (flags & 0x100) != 0 ? 0x1 : 0;
-      bits |= (flags & 0x200) != 0 ? 0x2 : 0;
+    List<PciResource> table = PciResource.parse(view.read(dirOf(address) + "/resource"));
+    for (PciResource bar : table.subList(0, Math.min(6, table.size()))) {
+      bits |= (bar.isIo() ? 0x1 : 0) | (bar.isMemory() ? 0x2 : 0);
     }
     return bits;
   }
@@ -521,6 +577,13 @@ final class DriverCore {
       throw store.refused(Errno.ENODEV);
     }
     return address;
+  }
+
+  /** The store's function must still be there: it may have been removed since it was opened. */
+  private void requirePresent(PciAddress address, SysfsStore store) {
+    if (!present.containsKey(address)) {
+      throw store.refused(Errno.ENODEV);
+    }
   }
 
   private PciFunction function(PciAddress address, SysfsStore store) {

@@ -22,6 +22,20 @@ record DynamicId(
   }
 
   /**
+   * The id a {@code new_id} or {@code remove_id} store gives: vendor and device, then the optional
+   * subvendor and subdevice ({@link #ANY} if not given), class and class mask (0).
+   */
+  static DynamicId of(long[] fields) {
+    return new DynamicId(
+        (int) fields[0],
+        (int) fields[1],
+        fields.length > 2 ? (int) fields[2] : ANY,
+        fields.length > 3 ? (int) fields[3] : ANY,
+        fields.length > 4 ? (int) fields[4] : 0,
+        fields.length > 5 ? (int) fields[5] : 0);
+  }
+
+  /**
    * The kernel's {@code sscanf(buf, "%x %x %x %x %x %x")}: hexadecimal fields, an optional {@code
    * 0x}; parsing stops at the first field that is not a number.
    *

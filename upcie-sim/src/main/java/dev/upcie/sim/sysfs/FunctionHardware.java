@@ -5,6 +5,10 @@ package dev.upcie.sim.sysfs;
  * config} attribute reads and writes its configuration space, {@code reset} resets it. A function
  * with none keeps the configuration bytes it was laid out with, and has no reset method (and so no
  * {@code reset} attribute).
+ *
+ * <p>Thread-safety: {@link #config()} and {@link #writeConfig} are called from any thread that
+ * reads or writes the attribute, without a lock of the kernel's, so they must be thread-safe;
+ * {@link #reset()} runs under the function's lock, as the kernel's {@code device_lock}.
  */
 public interface FunctionHardware {
 

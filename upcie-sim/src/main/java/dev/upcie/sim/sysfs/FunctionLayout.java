@@ -1,7 +1,6 @@
 package dev.upcie.sim.sysfs;
 
 import dev.upcie.pci.PciAddress;
-import java.util.HexFormat;
 import java.util.Optional;
 
 /**
@@ -42,7 +41,9 @@ sealed interface FunctionLayout permits GeneratedLayout, RecordedLayout {
 
   /** The kernel's directory name for a function on a root bus. */
   static String rootBusDir(PciAddress address) {
-    String domain = HexFormat.of().toHexDigits((short) address.domain());
-    return "devices/pci" + domain + ":" + address.toString().substring(5, 7) + "/" + address;
+    String name = address.toString();
+    // The domain is 4 hex digits, or 8 behind a VMD; the bus follows it.
+    int colon = name.indexOf(':');
+    return "devices/pci" + name.substring(0, colon + 3) + "/" + name;
   }
 }

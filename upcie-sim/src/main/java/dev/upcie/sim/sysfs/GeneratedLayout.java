@@ -29,8 +29,8 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
   }
 
   /**
-   * Places the function's BARs below {@code top}, each aligned to its size as firmware does, and
-   * returns the layout with the new top.
+   * Places the function's BARs below {@code top[0]}, each aligned to its size as firmware does, and
+   * lowers {@code top[0]} past them for the next function.
    */
   static GeneratedLayout place(SimFunction f, long[] top) {
     long[] addresses = new long[6];

@@ -32,7 +32,7 @@ final class HugepagePools {
         pages.put(kb, atBoot.containsKey(kb) ? atBoot.get(kb).clone() : new long[perNode.length]));
   }
 
-  /** Lays out the empty pools: the machine-wide directory and one per node. */
+  /** Lays out the pools as they are at boot: the machine-wide directory and one per node. */
   void layOut() {
     capacity.forEach((kb, perNode) -> {
       String name = "hugepages-" + kb + "kB";
@@ -66,29 +66,38 @@ final class HugepagePools {
     boolean grows = node >= 0 ? wanted > perNode[node] : wanted > before;
     // An injected shortage: the kernel finds no more than this many new pages.
     long found = grows ? faults.takeHugepageLimit(kb).orElse(Long.MAX_VALUE / 2) : 0;
-    long limit = before + found;
+    long limit = before + Math.min(found, Long.MAX_VALUE / 2);
     if (node >= 0) {
       long others = before - perNode[node];
       perNode[node] =
           Math.min(Math.min(wanted, room[node]), Math.max(perNode[node], limit - others));
-    } else {
+    } else if (wanted >= before) {
+      // Grow node by node in turn, as the kernel's round-robin allocation does, until the pool has
+      // what was asked, memory runs out, or an injected shortage stops it.
+      long goal = Math.min(wanted, limit);
       long total = before;
-      // The kernel stops where memory runs out: no node can take more than its capacity.
-      long reachable =
-          Math.min(Math.min(wanted, Arrays.stream(room).sum()), Math.max(total, limit));
-      for (int n = 0; total < reachable; n = (n + 1) % perNode.length) {
-        if (perNode[n] < room[n]) {
-          perNode[n]++;
-          total++;
+      while (total < goal) {
+        long share = Math.max(1, (goal - total) / perNode.length);
+        boolean grew = false;
+        for (int n = 0; n < perNode.length && total < goal; n++) {
+          long take = Math.min(Math.min(share, room[n] - perNode[n]), goal - total);
+          if (take > 0) {
+            perNode[n] += take;
+            total += take;
+            grew = true;
+          }
+        }
+        if (!grew) {
+          break;
         }
       }
-      for (int n = perNode.length - 1;
-          total > wanted;
-          n = (n + perNode.length - 1) % perNode.length) {
-        if (perNode[n] > 0) {
-          perNode[n]--;
-          total--;
-        }
+    } else {
+      // Shrink from the last node back, as the kernel frees.
+      long excess = before - wanted;
+      for (int n = perNode.length - 1; n >= 0 && excess > 0; n--) {
+        long give = Math.min(excess, perNode[n]);
+        perNode[n] -= give;
+        excess -= give;
       }
     }
     show(kb);

@@ -14,12 +14,14 @@ import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,13 +38,14 @@ import java.util.stream.Stream;
  *
  * <p>Writes take effect synchronously, like the kernel's stores, with the kernel's errno when
  * refused. Each function has its own lock, as in the kernel, so a store that hangs (see {@link
- * #faults()}) holds up only stores to the same function:
+ * #faults()}) holds up only stores to the same function (and, for a hang inside {@code remove},
+ * other functions' {@code remove} and {@code rescan}, which share one lock in the kernel too):
  *
  * <table>
  *   <caption>simulated writes</caption>
  *   <tr><th>attribute</th><th>effect</th><th>refused with</th></tr>
- *   <tr><td>{@code devices/.../driver_override}</td><td>sets it; an empty line clears it</td>
- *       <td>EINVAL: 4096 bytes or more</td></tr>
+ *   <tr><td>{@code devices/.../driver_override}</td><td>sets it to the value up to its first
+ *       newline; an empty line clears it</td><td>EINVAL: 4095 bytes or more</td></tr>
  *   <tr><td>{@code bus/pci/drivers_probe}</td><td>binds an unbound function to the first driver
  *       that matches and whose probe succeeds</td><td>ENODEV: no such function</td></tr>
  *   <tr><td>{@code bus/pci/drivers/X/bind}</td><td>binds to X</td><td>ENODEV: no such function,
@@ -52,7 +55,8 @@ import java.util.stream.Stream;
  *       <td>unbinds</td><td>ENODEV: not bound to X</td></tr>
  *   <tr><td>{@code bus/pci/drivers/X/new_id}</td><td>adds "vendor device [subvendor subdevice
  *       [class mask [data]]]" (hex) to X's ids and binds the unbound functions it matches</td>
- *       <td>EINVAL: fewer than two numbers; EEXIST: X already claims that id</td></tr>
+ *       <td>EINVAL: fewer than two numbers, or data other than 0; EEXIST: X already claims that
+ *       id</td></tr>
  *   <tr><td>{@code bus/pci/drivers/X/remove_id}</td><td>forgets such an id</td>
  *       <td>EINVAL: fewer than two numbers; ENODEV: no such id</td></tr>
  *   <tr><td>{@code devices/.../remove}</td><td>non-zero: unbinds and takes the function off the
@@ -67,7 +71,7 @@ import java.util.stream.Stream;
  *   <tr><td>{@code devices/.../config} ({@link #writeBytes})</td><td>reaches the hardware's
  *       configuration space, clipped to its size</td><td>EFBIG: at or beyond the end</td></tr>
  *   <tr><td>{@code .../hugepages-*kB/nr_hugepages}</td><td>grows or shrinks the pool as far as
- *       memory allows</td><td>EINVAL: not a decimal number</td></tr>
+ *       memory allows</td><td>EINVAL: not a decimal number; ERANGE: above 2^64 - 1</td></tr>
  *   <tr><td>read-only attributes ({@code vendor}, ...)</td><td></td><td>EACCES, as for root</td>
  *       </tr>
  * </table>
@@ -100,8 +104,8 @@ public final class SimSysfs implements Sysfs {
   // A function's own attribute, its directory under a root bus or behind bridges.
   private static final Pattern DEVICE_FILE =
       Pattern.compile(
-          "devices/pci[0-9a-f]{4}:[0-9a-f]{2}/(?:[^/]+/)*"
-              + "(?<address>[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7])/(?<file>[^/]+)");
+          "devices/pci[0-9a-f]{4,8}:[0-9a-f]{2}/(?:[^/]+/)*"
+              + "(?<address>[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7])/(?<file>[^/]+)");
 
   private final Path root;
   private final Sysfs tree;
@@ -160,8 +164,10 @@ public final class SimSysfs implements Sysfs {
   }
 
   /**
-   * Runs {@code listener} after every change of a function's driver or presence (bind, unbind,
-   * probe, remove, rescan, unplug), on the thread that made it.
+   * Runs {@code listener} after every store that may have changed a function's driver or presence
+   * (bind, unbind, probe, new_id, remove, rescan, unplug), on the thread that made it, once the
+   * store is done and no kernel lock is held. A listener that throws makes the store throw, after
+   * it took effect.
    */
   public void onBindingChange(Runnable listener) {
     core.onChange(listener);
@@ -310,7 +316,9 @@ public final class SimSysfs implements Sysfs {
    */
   public static final class Builder {
     private final Map<String, SimDriver> drivers = new LinkedHashMap<>();
-    private final Map<PciAddress, Object> functions = new LinkedHashMap<>();
+    // Each function's layout, made at build time from the address below which its BARs go.
+    private final Map<PciAddress, Function<long[], FunctionLayout>> functions =
+        new LinkedHashMap<>();
     private final Map<Long, long[]> hugepageCapacity = new TreeMap<>();
     private final Map<Long, long[]> hugepagesAtBoot = new TreeMap<>();
 
@@ -326,15 +334,17 @@ public final class SimSysfs implements Sysfs {
 
     /** Adds a function. */
     public Builder function(SimFunction function) {
-      return add(function.address(), function.driver(), function);
+      return add(
+          function.address(), function.driver(), top -> GeneratedLayout.place(function, top));
     }
 
     /** Adds a function laid out as a recording has it. */
     Builder recorded(RecordedLayout layout) {
-      return add(layout.address(), layout.bootDriver(), layout);
+      return add(layout.address(), layout.bootDriver(), top -> layout);
     }
 
-    private Builder add(PciAddress address, Optional<String> driver, Object function) {
+    private Builder add(
+        PciAddress address, Optional<String> driver, Function<long[], FunctionLayout> function) {
       driver
           .filter(d -> !drivers.containsKey(d))
           .ifPresent(d -> {
@@ -355,6 +365,10 @@ public final class SimSysfs implements Sysfs {
     public Builder hugepages(PageSize size, long... capacityPerNode) {
       if (capacityPerNode.length == 0) {
         throw new IllegalArgumentException("a hugepage pool needs at least one node");
+      }
+      if (Arrays.stream(capacityPerNode).anyMatch(pages -> pages < 0)) {
+        throw new IllegalArgumentException(
+            "a node cannot hold a negative number of pages: " + Arrays.toString(capacityPerNode));
       }
       if (!hugepageCapacity.isEmpty()
           && hugepageCapacity.values().iterator().next().length != capacityPerNode.length) {
@@ -386,11 +400,8 @@ public final class SimSysfs implements Sysfs {
       SysfsFaults faults = new SysfsFaults();
       List<FunctionLayout> layouts = new ArrayList<>();
       long[] barTop = {0xfe00_0000L};
-      for (Object f : functions.values()) {
-        layouts.add(
-            f instanceof SimFunction function
-                ? GeneratedLayout.place(function, barTop)
-                : (RecordedLayout) f);
+      for (Function<long[], FunctionLayout> layout : functions.values()) {
+        layouts.add(layout.apply(barTop));
       }
       DriverCore core =
           new DriverCore(

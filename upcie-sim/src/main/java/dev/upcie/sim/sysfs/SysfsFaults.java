@@ -43,8 +43,9 @@ public final class SysfsFaults {
 
   /**
    * The next unbind of {@code function} (through {@code unbind} or {@code remove}) blocks inside
-   * the simulated kernel, holding that function's lock only, until {@link Hang#release()}: a driver
-   * whose remove callback waits for something. Writes that concern other functions go on.
+   * the simulated kernel, holding that function's lock, until {@link Hang#release()}: a driver
+   * whose remove callback waits for something. Stores that concern other functions go on, except
+   * that a hang inside {@code remove} also holds the kernel's remove/rescan lock, as Linux's does.
    */
   public Hang hangNextUnbind(PciAddress function) {
     Hang hang = new Hang(function);

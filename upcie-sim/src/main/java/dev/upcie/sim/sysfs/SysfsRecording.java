@@ -1,6 +1,8 @@
 package dev.upcie.sim.sysfs;
 
 import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciException;
+import dev.upcie.pci.PciResource;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.sim.sysfs.UmockdevRecording.RecordedDevice;
 import dev.upcie.support.UpcieException;
@@ -92,18 +94,7 @@ public final class SysfsRecording {
         continue;
       }
       RecordedLayout layout = new RecordedLayout(PciAddress.parse(name), device);
-      for (String required : List.of("vendor", "device", "class", "config")) {
-        if (device.attribute(required).isEmpty()) {
-          throw new UpcieException(
-              file
-                  + ": "
-                  + device.path()
-                  + " has no "
-                  + required
-                  + " attribute; record the function directories themselves:"
-                  + " umockdev-record /sys/bus/pci/devices/*");
-        }
-      }
+      check(file, device, layout);
       functions.add(layout);
       layout
           .bootDriver()
@@ -176,9 +167,14 @@ public final class SysfsRecording {
   }
 
   private static long recordedPages(RecordedDevice node, long kb) {
-    return node.attribute("hugepages/hugepages-" + kb + "kB/nr_hugepages")
-        .map(b -> Long.parseLong(new String(b, StandardCharsets.US_ASCII).strip()))
-        .orElse(0L);
+    String attribute = "hugepages/hugepages-" + kb + "kB/nr_hugepages";
+    try {
+      return node.attribute(attribute)
+          .map(b -> Long.parseLong(new String(b, StandardCharsets.US_ASCII).strip()))
+          .orElse(0L);
+    } catch (NumberFormatException e) {
+      throw new UpcieException(node.path() + " " + attribute + " is not a page count");
+    }
   }
 
   /** {@code Node N MemFree: X kB} of the node's {@code meminfo}; 0 if it was not recorded. */
@@ -189,13 +185,73 @@ public final class SysfsRecording {
     return free.find() ? Long.parseLong(free.group(1)) : 0;
   }
 
+  /**
+   * Refuses a function the simulator could not serve, naming the file, the device and the
+   * attribute: what a kernel always shows must be there, and be what the kernel writes.
+   */
+  private static void check(Path file, RecordedDevice device, RecordedLayout layout) {
+    for (String required :
+        List.of(
+            "vendor",
+            "device",
+            "subsystem_vendor",
+            "subsystem_device",
+            "class",
+            "revision",
+            "config",
+            "resource")) {
+      if (device.attribute(required).isEmpty()) {
+        throw invalid(
+            file,
+            device,
+            "has no "
+                + required
+                + " attribute; record the function directories themselves:"
+                + " umockdev-record /sys/bus/pci/devices/*");
+      }
+    }
+    for (String id : List.of("vendor", "device")) {
+      try {
+        hex(device, id);
+      } catch (NumberFormatException e) {
+        throw invalid(file, device, id + " is not a hexadecimal id: " + text(device, id).strip());
+      }
+    }
+    int config = device.attribute("config").orElseThrow().length;
+    if (config < 256) {
+      throw invalid(
+          file,
+          device,
+          "records only "
+              + config
+              + " bytes of config space, as the kernel shows users other than root; record as"
+              + " root");
+    }
+    try {
+      PciResource.parse(text(device, "resource"));
+      layout.iommuGroup();
+    } catch (PciException | NumberFormatException e) {
+      throw invalid(
+          file,
+          device,
+          "has a resource table or IOMMU group the kernel would not show: " + e.getMessage());
+    }
+  }
+
+  private static UpcieException invalid(Path file, RecordedDevice device, String what) {
+    return new UpcieException(file + ": " + device.path() + " " + what);
+  }
+
+  private static String text(RecordedDevice device, String attribute) {
+    return new String(device.attribute(attribute).orElseThrow(), StandardCharsets.US_ASCII);
+  }
+
   private static dev.upcie.pci.PciId idOf(RecordedDevice device) {
     return new dev.upcie.pci.PciId(hex(device, "vendor"), hex(device, "device"));
   }
 
   private static int hex(RecordedDevice device, String attribute) {
-    String text = new String(device.attribute(attribute).orElseThrow(), StandardCharsets.US_ASCII);
-    return Integer.decode(text.strip());
+    return Integer.decode(text(device, attribute).strip());
   }
 
   /** The file it was read from. */

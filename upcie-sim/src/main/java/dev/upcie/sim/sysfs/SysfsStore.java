@@ -18,22 +18,31 @@ record SysfsStore(Path file, String value) {
   }
 
   /**
-   * The kernel's {@code kstrtoul(buf, base)}: digits only (base 0: {@code 0x} hex, leading {@code
-   * 0} octal, else decimal), one trailing newline allowed.
-   *
-   * @throws dev.upcie.sysfs.SysfsException EINVAL for anything else, ERANGE above 2^64-1
+   * A number as the device stores read it ({@code remove}, {@code rescan}, {@code reset}, {@code
+   * enable}): the kernel's {@code kstrtoul(buf, base)}, whose failure they all turn into EINVAL.
+   * Digits only (base 0: {@code 0x} hex, leading {@code 0} octal, else decimal), one trailing
+   * newline allowed.
    */
   long unsigned(int base) {
+    return kstrtoul(base, Errno.EINVAL);
+  }
+
+  /** A decimal count as {@code nr_hugepages} reads it, which passes ERANGE through. */
+  long unsignedArgument() {
+    return kstrtoul(10, Errno.ERANGE);
+  }
+
+  private long kstrtoul(int base, Errno tooLarge) {
     String digits = argument();
     if (digits.startsWith("+")) {
       digits = digits.substring(1);
     }
     int radix = base;
-    if (base == 0 || base == 16) {
-      if (digits.length() > 2 && (digits.startsWith("0x") || digits.startsWith("0X"))) {
-        digits = digits.substring(2);
-        radix = 16;
-      }
+    if ((base == 0 || base == 16)
+        && digits.length() > 2
+        && (digits.startsWith("0x") || digits.startsWith("0X"))) {
+      digits = digits.substring(2);
+      radix = 16;
     }
     if (radix == 0) {
       radix = digits.length() > 1 && digits.startsWith("0") ? 8 : 10;
@@ -45,12 +54,7 @@ record SysfsStore(Path file, String value) {
     try {
       return Long.parseUnsignedLong(digits, r);
     } catch (NumberFormatException e) {
-      throw refused(Errno.ERANGE);
+      throw refused(tooLarge);
     }
-  }
-
-  /** {@link #unsigned} in base 10, as {@code nr_hugepages} parses. */
-  long unsignedArgument() {
-    return unsigned(10);
   }
 }

@@ -7,6 +7,12 @@ import dev.upcie.errno.Errno;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.sysfs.SysfsException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -156,6 +162,53 @@ class KernelStoresTest {
     assertThat(sysfs.list("class/nvme")).isEmpty();
     sysfs.write("bus/pci/rescan", "1");
     assertThat(bus.find(NVME)).as("hardware that is gone does not come back").isEmpty();
+  }
+
+  @Test
+  void aFunctionUnpluggedWhileRemovedNeverComesBack() {
+    sysfs.write("bus/pci/devices/0000:00:05.0/remove", "1");
+    sysfs.unplug(NVME);
+
+    sysfs.write("bus/pci/rescan", "1");
+    assertThat(bus.find(NVME)).isEmpty();
+  }
+
+  @Test
+  void functionsBoundAtOnceGetDistinctClassDevices() throws Exception {
+    sysfs.write("bus/pci/drivers/nvme/unbind", "0000:00:05.0");
+    for (String function : List.of("0000:00:05.0", "0000:00:06.0")) {
+      sysfs.write("bus/pci/devices/" + function + "/driver_override", "uio_pci_generic");
+    }
+    try (ExecutorService two = Executors.newFixedThreadPool(2)) {
+      List<Future<?>> binds = new ArrayList<>();
+      for (String function : List.of("0000:00:05.0", "0000:00:06.0")) {
+        binds.add(two.submit(() -> sysfs.write("bus/pci/drivers/uio_pci_generic/bind", function)));
+      }
+      for (Future<?> bind : binds) {
+        bind.get(10, TimeUnit.SECONDS);
+      }
+    }
+    assertThat(sysfs.list("class/uio")).containsExactlyInAnyOrder("uio0", "uio1");
+  }
+
+  @Test
+  void theKernelsParsingOfOverridesAndNumbers() {
+    String override = EDU_DIR + "/driver_override";
+    sysfs.write(override, "vfio-pci\nignored");
+    assertThat(sysfs.readAttribute(override)).as("up to the first newline").isEqualTo("vfio-pci");
+    assertRefused(() -> sysfs.write(override, "x".repeat(4095)), Errno.EINVAL);
+    sysfs.write(override, "x".repeat(4094));
+    assertThat(sysfs.readAttribute(override)).hasSize(4094);
+
+    assertRefused(() -> sysfs.write(EDU_DIR + "/remove", "99999999999999999999"), Errno.EINVAL);
+    assertRefused(
+        () ->
+            sysfs.write(
+                "kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "99999999999999999999"),
+        Errno.ERANGE);
+    assertRefused(
+        () -> sysfs.write("bus/pci/drivers/vfio-pci/new_id", "1234 11e8 ffffffff ffffffff 0 0 1"),
+        Errno.EINVAL);
   }
 
   private int command() {

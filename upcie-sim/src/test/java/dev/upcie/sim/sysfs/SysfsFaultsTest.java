@@ -86,6 +86,45 @@ class SysfsFaultsTest {
   }
 
   @Test
+  void aHangInsideRemoveHoldsRescanButNotBinding() {
+    SysfsFaults.Hang hang = sysfs.faults().hangNextUnbind(A);
+    CompletableFuture<Void> remove =
+        CompletableFuture.runAsync(
+            () -> sysfs.write("bus/pci/devices/0000:00:05.0/remove", "1"), writer);
+    await().atMost(Duration.ofSeconds(10)).until(hang::isHeld);
+
+    sysfs.write("bus/pci/drivers/vfio-pci/bind", "0000:00:06.0");
+    assertThat(bus.function(B).isBoundTo("vfio-pci")).isTrue();
+    CompletableFuture<Void> rescan =
+        CompletableFuture.runAsync(() -> sysfs.write("bus/pci/rescan", "1"));
+    assertThat(remove).isNotDone();
+    assertThat(rescan).as("remove and rescan share the kernel's lock").isNotDone();
+
+    hang.release();
+    await().atMost(Duration.ofSeconds(10)).until(() -> remove.isDone() && rescan.isDone());
+    assertThat(rescan).isCompleted();
+    assertThat(bus.find(A)).as("removed, then found again by the rescan").isPresent();
+  }
+
+  @Test
+  void aHungStoreThatIsInterruptedFailsWithEintrAndLeavesTheFunctionBound() throws Exception {
+    SysfsFaults.Hang hang = sysfs.faults().hangNextUnbind(A);
+    CompletableFuture<Void> unbind =
+        CompletableFuture.runAsync(
+            () -> sysfs.write("bus/pci/drivers/vfio-pci/unbind", "0000:00:05.0"), writer);
+    await().atMost(Duration.ofSeconds(10)).until(hang::isHeld);
+
+    writer.shutdownNow();
+    await().atMost(Duration.ofSeconds(10)).until(unbind::isDone);
+    assertThat(unbind)
+        .failsWithin(Duration.ZERO)
+        .withThrowableThat()
+        .havingRootCause()
+        .isInstanceOfSatisfying(SysfsException.class, e -> assertThat(e.is(Errno.EINTR)).isTrue());
+    assertThat(bus.function(A).isBoundTo("vfio-pci")).isTrue();
+  }
+
+  @Test
   void aHugepageReservationComesUpShortOnce() {
     sysfs.faults().limitNextHugepageReservation(PageSize.parse("2M"), 3);
 

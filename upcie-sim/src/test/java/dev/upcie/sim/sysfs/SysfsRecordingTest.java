@@ -55,6 +55,17 @@ class SysfsRecordingTest {
     assertThat(recording.defaults()).anyMatch(d -> d.startsWith("hugepage pools"));
   }
 
+  private static int recordedConfigLength(Path file, PciAddress address) throws Exception {
+    List<String> lines = Files.readAllLines(file);
+    int at = lines.indexOf("P: /devices/pci0000:00/" + address);
+    for (String line : lines.subList(at, lines.size())) {
+      if (line.startsWith("H: config=")) {
+        return (line.length() - "H: config=".length()) / 2;
+      }
+    }
+    throw new AssertionError("no config recorded for " + address);
+  }
+
   @Test
   void theQemuGuestKeepsItsDriversGroupsAndBars() {
     SimSysfs sysfs = SysfsRecording.load(recording("qemu-q35-iommu-nvme-edu")).build();
@@ -141,6 +152,68 @@ class SysfsRecordingTest {
         .as("as many 2M pages as the node had free memory")
         .isEqualTo(memFreeKb / 2048);
     assertThat(sysfs.exists("devices/system/node/node1")).isFalse();
+  }
+
+  @Test
+  void removingABridgeRemovesWhatIsBehindItAndRescanBringsBothBack(@TempDir Path dir)
+      throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("bridge.umockdev"),
+            function("/devices/pci0000:00/0000:00:1c.0", 0x8086, 0x2448, "060400", "pcieport", 3)
+                + "\n"
+                + function(
+                    "/devices/pci0000:00/0000:00:1c.0/0000:01:00.0",
+                    0x1b36,
+                    0x0010,
+                    "010802",
+                    "nvme",
+                    3));
+    SimSysfs sysfs = SysfsRecording.load(file).build();
+    PciBus bus = new PciBus(sysfs);
+    PciAddress child = PciAddress.parse("0000:01:00.0");
+    assertThat(bus.function(child).isBoundTo("nvme")).isTrue();
+
+    sysfs.write("bus/pci/devices/0000:00:1c.0/remove", "1");
+    assertThat(bus.functions()).isEmpty();
+    assertThat(sysfs.list("bus/pci/drivers/nvme")).doesNotContain("0000:01:00.0");
+    assertThat(sysfs.exists("kernel/iommu_groups/3")).isFalse();
+
+    sysfs.write("bus/pci/rescan", "1");
+    assertThat(bus.functions())
+        .extracting(f -> f.address().toString(), f -> f.driver().orElse("-"))
+        .containsExactly(tuple("0000:00:1c.0", "pcieport"), tuple("0000:01:00.0", "nvme"));
+    assertThat(sysfs.readLink("bus/pci/devices/0000:01:00.0"))
+        .contains("../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0");
+  }
+
+  /** A recorded function with a 256-byte config space, a 16 KiB BAR0 and the given driver. */
+  private static String function(
+      String path, int vendor, int device, String classCode, String driver, int group) {
+    byte[] config = new byte[256];
+    config[0] = (byte) vendor;
+    config[1] = (byte) (vendor >> 8);
+    config[2] = (byte) device;
+    config[3] = (byte) (device >> 8);
+    String depth = "../".repeat((int) path.chars().filter(c -> c == '/').count() - 1);
+    return String.join(
+        "\n",
+        "P: " + path,
+        "E: SUBSYSTEM=pci",
+        "A: vendor=0x" + String.format("%04x", vendor) + "\\n",
+        "A: device=0x" + String.format("%04x", device) + "\\n",
+        "A: subsystem_vendor=0x1af4\\n",
+        "A: subsystem_device=0x1100\\n",
+        "A: class=0x" + classCode + "\\n",
+        "A: revision=0x00\\n",
+        "A: driver_override=(null)\\n",
+        "A: numa_node=-1\\n",
+        "A: resource=0x00000000fe000000 0x00000000fe003fff 0x0000000000040200\\n"
+            + "0x0000000000000000 0x0000000000000000 0x0000000000000000\\n".repeat(12),
+        "H: config=" + java.util.HexFormat.of().withUpperCase().formatHex(config),
+        "L: driver=" + depth + "bus/pci/drivers/" + driver,
+        "L: iommu_group=" + depth + "kernel/iommu_groups/" + group,
+        "");
   }
 
   @Test

@@ -1,12 +1,14 @@
 package dev.upcie.sim.sysfs;
 
+import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciSelector;
 
 /**
  * The simulated kernel most sysfs tests start from: QEMU's NVMe controller on {@code nvme} and an
  * {@code edu} with no driver, the drivers {@code nvme}, {@code vfio-pci} and {@code
- * uio_pci_generic}, and no hardware behind either function.
+ * uio_pci_generic}, a 2M hugepage pool with room for 8 pages, and no hardware behind either
+ * function.
  */
 final class TwoFunctionMachine {
   private TwoFunctionMachine() {}
@@ -34,6 +36,7 @@ final class TwoFunctionMachine {
                 .iommuGroup(6)
                 .numaNode(0)
                 .build())
+        .hugepages(PageSize.parse("2M"), 8)
         .build();
   }
 }
