@@ -56,7 +56,7 @@ public final class SysfsOption {
         Path file = Path.of(root);
         try {
           simulated = SimMachine.fromRecording(file);
-        } catch (UpcieException e) {
+        } catch (UpcieException | IllegalArgumentException e) {
           throw new UsageException(
               "--sysfs-root "
                   + root

@@ -85,15 +85,26 @@ class RecordingVersusLspciIT {
         "for d in "
             + String.join(" ", drivers)
             + "; do mkdir -p \"$UMOCKDEV_DIR/sys/bus/pci/drivers/$d\"; done; exec lspci -Dnnk";
-    Process process =
-        new ProcessBuilder("umockdev-run", "-d", recording.toString(), "--", "sh", "-c", script)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    byte[] out = process.getInputStream().readAllBytes();
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("umockdev-run finished").isTrue();
-    assertThat(process.exitValue()).as("umockdev-run ... lspci -Dnnk exit status").isZero();
+    Path out = Files.createTempFile("lspci", ".txt");
+    List<String> lines;
+    try {
+      // Output to a file, so a hung umockdev-run cannot block the test past its timeout.
+      Process process =
+          new ProcessBuilder("umockdev-run", "-d", recording.toString(), "--", "sh", "-c", script)
+              .redirectOutput(out.toFile())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("umockdev-run ... lspci -Dnnk did not finish in 60 s");
+      }
+      assertThat(process.exitValue()).as("umockdev-run ... lspci -Dnnk exit status").isZero();
+      lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+    } finally {
+      Files.delete(out);
+    }
     List<String> functions = new ArrayList<>();
-    for (String line : new String(out, StandardCharsets.UTF_8).lines().toList()) {
+    for (String line : lines) {
       Matcher function = FUNCTION.matcher(line);
       Matcher driver = DRIVER.matcher(line);
       if (function.matches()) {
