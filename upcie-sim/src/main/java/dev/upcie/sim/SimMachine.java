@@ -1,7 +1,5 @@
 package dev.upcie.sim;
 
-import com.google.common.jimfs.Configuration;
-import com.google.common.jimfs.Jimfs;
 import dev.upcie.host.Host;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
@@ -446,15 +444,14 @@ public final class SimMachine implements Host, AutoCloseable {
 
     /** The machine. */
     public SimMachine build() {
-      FileSystem fs =
-          Jimfs.newFileSystem(
-              Configuration.unix().toBuilder().setBlockSize(SimSysfs.SMALL_BLOCKS).build());
+      // One in-memory file system holds the machine's /sys, /dev and /proc.
+      FileSystem fs = SimSysfs.newFileSystem();
       try {
         Files.createDirectories(fs.getPath("/dev"));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      return new SimMachine(this, sysfs.build(), procfs(fs), fs.getPath("/dev"));
+      return new SimMachine(this, sysfs.build(fs.getPath("/sys")), procfs(fs), fs.getPath("/dev"));
     }
 
     private Procfs procfs(FileSystem fs) {

@@ -76,7 +76,11 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
       resource.append(" 0x").append(HEX.toHexDigits(flags)).append('\n');
     }
     files.file(dir + "/resource", resource.toString());
-    FunctionLayout.resourceFiles(files, dir, resource.toString());
+    for (int i = 0; i < 6; i++) {
+      if (f.bars().get(i).implemented()) {
+        files.file(dir + "/resource" + i, "");
+      }
+    }
     files.bytes(dir + "/config", config());
     files.link("bus/pci/devices/" + f.address(), dir);
     f.iommuGroup()

@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -92,8 +94,6 @@ import java.util.stream.Stream;
  * }</pre>
  */
 public final class SimSysfs implements Sysfs {
-  /** The jimfs block size of simulated kernel trees, whose files are a few bytes each. */
-  public static final int SMALL_BLOCKS = 256;
 
   private static final Pattern DRIVER_FILE =
       Pattern.compile("bus/pci/drivers/(?<driver>[^/]+)/(?<file>bind|unbind|new_id|remove_id)");
@@ -121,6 +121,23 @@ public final class SimSysfs implements Sysfs {
     this.core = core;
     this.pools = pools;
     this.faults = faults;
+  }
+
+  private static final FileTime BOOT_TIME = FileTime.from(Instant.now());
+
+  /**
+   * A fresh in-memory file system fit for simulated kernel trees: Unix-like, with small blocks
+   * (attributes are a few bytes; jimfs's 8 KiB default makes a machine cost megabytes of zeros).
+   */
+  public static FileSystem newFileSystem() {
+    return Jimfs.newFileSystem(
+        Configuration.unix().toBuilder()
+            .setAttributeViews("basic")
+            .setBlockSize(256)
+            .setMaxCacheSize(0)
+            // One boot time for every file: the kernel's sysfs times say nothing either.
+            .setFileTimeSource(() -> BOOT_TIME)
+            .build());
   }
 
   /** Starts an empty machine: no drivers, no functions. */
@@ -385,17 +402,17 @@ public final class SimSysfs implements Sysfs {
       return this;
     }
 
-    /** Writes the tree into a fresh in-memory file system. */
+    /** Writes the tree into a fresh in-memory file system, at {@code /sys}. */
     public SimSysfs build() {
-      FileSystem fs =
-          Jimfs.newFileSystem(
-              Configuration.unix().toBuilder()
-                  .setAttributeViews("basic", "posix")
-                  // Attributes are a few bytes: jimfs's 8 KiB default block makes a machine cost
-                  // megabytes, mostly zeros.
-                  .setBlockSize(SMALL_BLOCKS)
-                  .build());
-      Path root = fs.getPath("/sys");
+      return build(newFileSystem().getPath("/sys"));
+    }
+
+    /**
+     * Writes the tree at {@code root}, an empty or absent directory of an in-memory file system
+     * (from {@link #newFileSystem()}), so that a simulated machine keeps its {@code /sys}, {@code
+     * /dev} and {@code /proc} in one.
+     */
+    public SimSysfs build(Path root) {
       SysfsTree files = new SysfsTree(root);
       SysfsFaults faults = new SysfsFaults();
       List<FunctionLayout> layouts = new ArrayList<>();

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
@@ -47,13 +46,11 @@ final class SysfsTree {
   void bytes(String path, byte[] content) {
     Path file = root.resolve(path);
     try {
-      try {
-        Files.write(file, content);
-      } catch (NoSuchFileException e) {
-        // Most files go into a directory that exists: make parents only when one is missing.
-        Files.createDirectories(file.getParent());
-        Files.write(file, content);
+      Path parent = file.getParent();
+      if (!Files.isDirectory(parent)) {
+        Files.createDirectories(parent);
       }
+      Files.write(file, content);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
