@@ -90,27 +90,10 @@ class SimMachineTest {
       try (SimMachine preset =
               pair[1].equals("boot") ? SimMachine.qemuQ35() : SimMachine.qemuQ35Vfio();
           SimMachine recorded = SimMachine.fromRecording(recording(pair[0]))) {
+        // Everything PciBus reads: ids, subsystem, class, revision, driver, override, group, node.
         assertThat(preset.bus().functions())
             .as(pair[0])
-            .extracting(f ->
-                tuple(
-                    f.address(),
-                    f.id(),
-                    f.classCode(),
-                    f.driver(),
-                    f.driverOverride(),
-                    f.iommuGroup()))
-            .containsExactlyElementsOf(
-                recorded.bus().functions().stream()
-                    .map(f ->
-                        tuple(
-                            f.address(),
-                            f.id(),
-                            f.classCode(),
-                            f.driver(),
-                            f.driverOverride(),
-                            f.iommuGroup()))
-                    .toList());
+            .containsExactlyElementsOf(recorded.bus().functions());
       }
     }
   }
