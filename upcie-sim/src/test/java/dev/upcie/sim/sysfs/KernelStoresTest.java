@@ -211,6 +211,23 @@ class KernelStoresTest {
         Errno.EINVAL);
   }
 
+  @Test
+  void functionsInADomainAboveFfffTakeStoresToo() {
+    // VMD puts the functions behind it in domains 0x10000 and up, eight hex digits in sysfs.
+    SimSysfs vmd =
+        SimSysfs.builder()
+            .driver(SimDriver.overrideOnly("vfio-pci"))
+            .function(SimFunction.builder("10000:e1:00.0").id(0x144d, 0xa808).bar(0, 16384).build())
+            .build();
+    String dir = "bus/pci/devices/10000:e1:00.0";
+    assertThat(vmd.readLink(dir)).contains("../../../devices/pci10000:e1/10000:e1:00.0");
+
+    vmd.write(dir + "/driver_override", "vfio-pci");
+    vmd.write("bus/pci/drivers_probe", "10000:e1:00.0");
+    assertThat(new PciBus(vmd).function(PciAddress.parse("10000:e1:00.0")).isBoundTo("vfio-pci"))
+        .isTrue();
+  }
+
   private int command() {
     byte[] config = sysfs.readBytes(EDU_DIR + "/config");
     return (config[4] & 0xff) | (config[5] & 0xff) << 8;
