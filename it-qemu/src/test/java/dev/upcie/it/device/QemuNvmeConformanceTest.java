@@ -82,6 +82,77 @@ public class QemuNvmeConformanceTest {
    * bytes) with MSI-X at 0x40, the PCI Express capability at 0x80 (function-level reset) and power
    * management at 0x60, in that list order, and no extended capabilities.
    */
+  /**
+   * CC.EN as QEMU 7.2's {@code nvme_start_ctrl} checks it: each refusal is controller fatal status
+   * alone; a valid start is ready at once; a shutdown notification completes at once; clearing EN
+   * resets CC and CSTS but keeps the admin queue registers. No queue is ever used (no doorbell is
+   * written), so the queue addresses need no memory behind them.
+   */
+  @Test
+  void enablingIsValidatedAsQemuDoesAndDisablingResets(
+      @PciDevice(id = "1b36:0010") PciDeviceHandle qemuNvme) {
+    Mmio bar0 = qemuNvme.bar(0);
+    int entrySizes = 6 << 16 | 4 << 20; // IOSQES 64 bytes, IOCQES 16 bytes
+    try {
+      admin(bar0, 0x001f001f, 0x100000, 0x200000);
+      assertThat(enable(bar0, entrySizes)).as("valid: ready").isEqualTo(0x1);
+      bar0.putIntVolatile(NvmeRegisters.CC.offset(), entrySizes | 1 | 1 << 14);
+      assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS.offset()))
+          .as("normal shutdown notification: ready, shutdown complete")
+          .isEqualTo(0x9);
+      bar0.putIntVolatile(NvmeRegisters.CC.offset(), entrySizes | 1);
+      assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS.offset()))
+          .as("notification cleared")
+          .isEqualTo(0x1);
+      bar0.putIntVolatile(NvmeRegisters.CC.offset(), entrySizes);
+      assertAll(
+          () -> assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS.offset())).isZero(),
+          () ->
+              assertThat(bar0.getIntVolatile(NvmeRegisters.CC.offset()))
+                  .as("the reset clears CC, entry sizes included")
+                  .isZero(),
+          () ->
+              assertThat(bar0.getIntVolatile(NvmeRegisters.AQA.offset()))
+                  .as("AQA kept")
+                  .isEqualTo(0x001f001f));
+
+      admin(bar0, 0x001f001f, 0x100800, 0x200000);
+      assertThat(enable(bar0, entrySizes)).as("ASQ not page-aligned: fatal").isEqualTo(0x2);
+      disable(bar0);
+      admin(bar0, 0x001f0000, 0x100000, 0x200000);
+      assertThat(enable(bar0, entrySizes)).as("admin SQ of one entry: fatal").isEqualTo(0x2);
+      disable(bar0);
+      admin(bar0, 0x001f001f, 0x100000, 0x200000);
+      assertThat(enable(bar0, 4 << 16 | 4 << 20)).as("16-byte SQ entries: fatal").isEqualTo(0x2);
+      disable(bar0);
+      assertThat(enable(bar0, entrySizes | 5 << 7)).as("128 KiB pages: fatal").isEqualTo(0x2);
+      disable(bar0);
+      assertThat(enable(bar0, entrySizes | 1 << 4)).as("command set 1: fatal").isEqualTo(0x2);
+      disable(bar0);
+      assertThat(enable(bar0, entrySizes | 7 << 4)).as("admin only: ready").isEqualTo(0x1);
+    } finally {
+      disable(bar0);
+      admin(bar0, 0, 0, 0);
+    }
+  }
+
+  private static void admin(Mmio bar0, int aqa, long asq, long acq) {
+    bar0.putIntVolatile(NvmeRegisters.AQA.offset(), aqa);
+    bar0.putLongVolatile(NvmeRegisters.ASQ.offset(), asq);
+    bar0.putLongVolatile(NvmeRegisters.ACQ.offset(), acq);
+  }
+
+  /** Sets CC to {@code cc} with EN; returns CSTS right after (QEMU decides on the write). */
+  private static int enable(Mmio bar0, int cc) {
+    bar0.putIntVolatile(NvmeRegisters.CC.offset(), cc | 1);
+    return bar0.getIntVolatile(NvmeRegisters.CSTS.offset());
+  }
+
+  private static void disable(Mmio bar0) {
+    bar0.putIntVolatile(NvmeRegisters.CC.offset(), 0);
+    assertThat(bar0.getIntVolatile(NvmeRegisters.CSTS.offset())).as("CSTS after reset").isZero();
+  }
+
   @Test
   void configSpaceIsQemus(@PciDevice(id = "1b36:0010") PciDeviceHandle qemuNvme) {
     ConfigSpace config = qemuNvme.config();

@@ -14,11 +14,12 @@ import java.util.Optional;
  * A simulated NVMe controller, modelled on QEMU 7.2's {@code nvme} device: BAR0 with the controller
  * registers and the values QEMU reports.
  *
- * <p>This first model carries the register block: CAP and VS as QEMU reports them, CSTS read-only
- * and clear, and CC, AQA, ASQ and ACQ storing what the host writes, reserved bits included, as QEMU
- * 7.2 does (it validates them when CC.EN is set, not on the write; the it-qemu conformance test
- * checks this against QEMU). Enabling the controller (CSTS.RDY following CC.EN, with QEMU's
- * validation) arrives with the full model.
+ * <p>It carries the register block and the controller's state machine, without queues yet: CAP and
+ * VS as QEMU reports them; CC, AQA, ASQ and ACQ storing what the host writes, reserved bits
+ * included, as QEMU 7.2 does; CC.EN validated as QEMU's {@code nvme_start_ctrl} does, bringing
+ * CSTS.RDY at once or CSTS.CFS; CC.EN cleared resetting the controller (CC and CSTS to 0); shutdown
+ * notifications completing at once. The it-qemu conformance test holds each to QEMU. Admin and I/O
+ * queues, doorbells and commands arrive with the full model.
  */
 public final class NvmeModel implements DeviceModel {
   /** PCI vendor:device of QEMU's NVMe controller (Red Hat, QEMU NVM Express). */
@@ -43,7 +44,17 @@ public final class NvmeModel implements DeviceModel {
   /** BAR0 of QEMU's controller: registers, doorbells and the MSI-X table. */
   public static final long BAR0_SIZE = 16 * 1024;
 
+  /** The entry sizes QEMU 7.2 advertises in Identify (SQES 0x66, CQES 0x44): 64 and 16 bytes. */
+  static final int SQ_ENTRY_BITS = 6;
+
+  static final int CQ_ENTRY_BITS = 4;
+
+  /** SHST 2: shutdown processing complete. */
+  private static final long SHST_COMPLETE = 2;
+
   private final RegisterFile bar0;
+  // CC as the controller last acted on it, to see which bits a write changed; guarded by this.
+  private long cc;
 
   /** A controller in its reset state, as QEMU 7.2's is after power-on. */
   public NvmeModel() {
@@ -56,7 +67,55 @@ public final class NvmeModel implements DeviceModel {
             .register(NvmeRegisters.AQA, 0, FieldAccess.RW)
             .register(NvmeRegisters.ASQ, 0, FieldAccess.RW)
             .register(NvmeRegisters.ACQ, 0, FieldAccess.RW)
+            .onWrite(NvmeRegisters.CC, written -> configured())
             .build();
+  }
+
+  /**
+   * QEMU 7.2's {@code nvme_write_bar} for CC: a shutdown notification completes at once (SHST
+   * complete) and clearing it clears SHST; EN going to 1 starts the controller if {@link
+   * #startable} (CSTS.RDY, at once, as QEMU has no delay) or reports controller fatal status (CSTS
+   * is then CFS alone); EN going to 0 resets it, which also clears CC.
+   */
+  private synchronized void configured() {
+    long now = bar0.value(NvmeRegisters.CC);
+    long csts = bar0.value(NvmeRegisters.CSTS);
+    long shn = NvmeRegisters.CC_SHN.get(now);
+    long wasShn = NvmeRegisters.CC_SHN.get(cc);
+    if (shn != 0 && wasShn == 0) {
+      csts = NvmeRegisters.CSTS_SHST.set(csts, SHST_COMPLETE);
+    } else if (shn == 0 && wasShn != 0) {
+      csts = NvmeRegisters.CSTS_SHST.set(csts, 0);
+    }
+    boolean enable = NvmeRegisters.CC_EN.get(now) != 0;
+    boolean wasEnabled = NvmeRegisters.CC_EN.get(cc) != 0;
+    if (enable && !wasEnabled) {
+      csts = startable(now) ? NvmeRegisters.CSTS_RDY.mask() : NvmeRegisters.CSTS_CFS.mask();
+    } else if (!enable && wasEnabled) {
+      reset();
+      return;
+    }
+    bar0.store(NvmeRegisters.CSTS, csts);
+    cc = now;
+  }
+
+  /**
+   * QEMU 7.2's {@code nvme_start_ctrl} checks, in its order: admin queues aligned to the memory
+   * page size, a command set CAP.CSS offers, a page size within CAP.MPSMIN and MPSMAX, the queue
+   * entry sizes Identify advertises, and admin queues of at least two entries.
+   */
+  private boolean startable(long cc) {
+    long pageSize = 1L << (12 + NvmeRegisters.CC_MPS.get(cc));
+    long aqa = bar0.value(NvmeRegisters.AQA);
+    return (bar0.value(NvmeRegisters.ASQ) & (pageSize - 1)) == 0
+        && (bar0.value(NvmeRegisters.ACQ) & (pageSize - 1)) == 0
+        && (NvmeRegisters.CAP_CSS.get(QEMU_CAP) & (1L << NvmeRegisters.CC_CSS.get(cc))) != 0
+        && NvmeRegisters.CC_MPS.get(cc) >= NvmeRegisters.CAP_MPSMIN.get(QEMU_CAP)
+        && NvmeRegisters.CC_MPS.get(cc) <= NvmeRegisters.CAP_MPSMAX.get(QEMU_CAP)
+        && NvmeRegisters.CC_IOCQES.get(cc) == CQ_ENTRY_BITS
+        && NvmeRegisters.CC_IOSQES.get(cc) == SQ_ENTRY_BITS
+        && NvmeRegisters.AQA_ASQS.get(aqa) != 0
+        && NvmeRegisters.AQA_ACQS.get(aqa) != 0;
   }
 
   /**
@@ -125,8 +184,9 @@ public final class NvmeModel implements DeviceModel {
    * interrupt masks) go to 0; AQA, ASQ and ACQ keep what the host wrote.
    */
   @Override
-  public void reset() {
+  public synchronized void reset() {
     bar0.store(NvmeRegisters.CC, 0);
     bar0.store(NvmeRegisters.CSTS, 0);
+    cc = 0;
   }
 }
