@@ -2,6 +2,8 @@ package dev.upcie.dma;
 
 import dev.upcie.memory.AddressTranslation;
 import dev.upcie.memory.DeviceAddress;
+import dev.upcie.memory.Iova;
+import dev.upcie.memory.IovaTranslation;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -25,4 +27,40 @@ public interface DmaMapping extends AutoCloseable {
   /** Takes the device's access away; later calls do nothing. */
   @Override
   void close();
+
+  /**
+   * A mapping of {@code segment} at {@code iova} in an IOMMU, for implementations: offsets keep the
+   * IOVA's own alignment, and the first {@link #close()} runs {@code unmap}, later ones nothing.
+   *
+   * @param what what it is, for {@code toString}: {@code DmaMapping[what]}
+   */
+  static DmaMapping ofIova(MemorySegment segment, Iova iova, String what, Runnable unmap) {
+    AddressTranslation translation = new IovaTranslation(iova, Long.lowestOneBit(iova.value()));
+    return new DmaMapping() {
+      private boolean closed;
+
+      @Override
+      public MemorySegment segment() {
+        return segment;
+      }
+
+      @Override
+      public AddressTranslation translation() {
+        return translation;
+      }
+
+      @Override
+      public synchronized void close() {
+        if (!closed) {
+          closed = true;
+          unmap.run();
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "DmaMapping[" + what + "]";
+      }
+    };
+  }
 }

@@ -109,4 +109,29 @@ public interface Interrupts {
             + "; it offers "
             + (modes.isEmpty() ? "no interrupts at all" : String.join(", ", modes)));
   }
+
+  /**
+   * Checks that {@code vector} is one of the {@code enabled} vectors of {@code name}: for
+   * implementations, so every backend refuses a bad vector with the same words.
+   *
+   * @param enabled how many vectors are enabled, 0 if interrupts are not
+   * @throws IllegalStateException if interrupts are not enabled
+   * @throws IndexOutOfBoundsException if {@code vector} is not enabled
+   */
+  static void checkVector(String name, int enabled, int vector) {
+    if (enabled == 0) {
+      throw new IllegalStateException(
+          "interrupts of " + name + " are not enabled: call enable(mode, count) first");
+    }
+    if (vector < 0 || vector >= enabled) {
+      throw new IndexOutOfBoundsException(
+          "vector "
+              + vector
+              + " of "
+              + name
+              + " is not enabled (vectors 0 to "
+              + (enabled - 1)
+              + " are)");
+    }
+  }
 }

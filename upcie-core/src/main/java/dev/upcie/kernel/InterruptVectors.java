@@ -1,5 +1,6 @@
 package dev.upcie.kernel;
 
+import dev.upcie.interrupt.Interrupts;
 import dev.upcie.sys.NativeFd;
 import dev.upcie.sys.Posix;
 import dev.upcie.sys.Syscalls;
@@ -142,20 +143,7 @@ public final class InterruptVectors implements AutoCloseable {
    * @throws IndexOutOfBoundsException if {@code vector} is not enabled
    */
   public static InterruptVectors require(InterruptVectors vectors, String name, int vector) {
-    if (vectors == null) {
-      throw new IllegalStateException(
-          "interrupts of " + name + " are not enabled: call enable(mode, count) first");
-    }
-    if (vector < 0 || vector >= vectors.fds.length) {
-      throw new IndexOutOfBoundsException(
-          "vector "
-              + vector
-              + " of "
-              + name
-              + " is not enabled (vectors 0 to "
-              + (vectors.fds.length - 1)
-              + " are)");
-    }
+    Interrupts.checkVector(name, vectors == null ? 0 : vectors.fds.length, vector);
     return vectors;
   }
 }

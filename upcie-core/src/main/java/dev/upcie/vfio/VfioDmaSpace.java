@@ -7,11 +7,8 @@ import dev.upcie.dma.IovaRange;
 import dev.upcie.host.Host;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.kernel.Memlock;
-import dev.upcie.memory.AddressTranslation;
 import dev.upcie.memory.DmaHeap;
 import dev.upcie.memory.HugepageRegion;
-import dev.upcie.memory.Iova;
-import dev.upcie.memory.IovaTranslation;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -66,8 +63,14 @@ final class VfioDmaSpace implements DmaSpace {
     long alignment =
         Math.max(region.pageSize().bytes(), Math.min(Long.highestOneBit(size), MAX_ALIGNMENT));
     try {
-      return new Mapping(
-          segment, container.map(segment, alignment, IovaRange.belowMask(maskBits).last()));
+      // The mapping holds a container reference until it is undone.
+      VfioContainer.IommuMapping mapping =
+          container.map(segment, alignment, IovaRange.belowMask(maskBits).last());
+      return DmaMapping.ofIova(
+          segment,
+          mapping.iova(),
+          mapping.iova() + ", " + mapping.size() + " bytes",
+          () -> container.unmap(mapping));
     } catch (DmaException e) {
       throw new DmaException(
           "cannot map " + region + " for " + device.address() + ": " + e.getMessage(), e);
@@ -84,44 +87,5 @@ final class VfioDmaSpace implements DmaSpace {
   @Override
   public String toString() {
     return "DmaSpace[" + device.address() + ", IOMMU, " + maskBits + "-bit mask]";
-  }
-
-  /** One IOMMU mapping: holds a container reference until it is undone. */
-  private final class Mapping implements DmaMapping {
-    private final MemorySegment segment;
-    private final VfioContainer.IommuMapping mapping;
-    private final AddressTranslation translation;
-    private boolean closed;
-
-    Mapping(MemorySegment segment, VfioContainer.IommuMapping mapping) {
-      this.segment = segment;
-      this.mapping = mapping;
-      Iova iova = mapping.iova();
-      // The IOVA's own alignment is what offsets into the mapping keep.
-      this.translation = new IovaTranslation(iova, Long.lowestOneBit(iova.value()));
-    }
-
-    @Override
-    public MemorySegment segment() {
-      return segment;
-    }
-
-    @Override
-    public AddressTranslation translation() {
-      return translation;
-    }
-
-    @Override
-    public synchronized void close() {
-      if (!closed) {
-        closed = true;
-        container.unmap(mapping);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "DmaMapping[" + mapping.iova() + ", " + mapping.size() + " bytes]";
-    }
   }
 }

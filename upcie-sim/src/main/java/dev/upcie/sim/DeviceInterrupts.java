@@ -186,20 +186,7 @@ final class DeviceInterrupts implements Interrupts, InterruptSink {
   }
 
   private synchronized long check(int vector) {
-    if (mode == null) {
-      throw new IllegalStateException(
-          "interrupts of " + name + " are not enabled: call enable(mode, count) first");
-    }
-    if (vector < 0 || vector >= enabled) {
-      throw new IndexOutOfBoundsException(
-          "vector "
-              + vector
-              + " of "
-              + name
-              + " is not enabled (vectors 0 to "
-              + (enabled - 1)
-              + " are)");
-    }
+    Interrupts.checkVector(name, mode == null ? 0 : enabled, vector);
     return generation;
   }
 

@@ -5,11 +5,9 @@ import dev.upcie.dma.DmaMapping;
 import dev.upcie.dma.DmaSpace;
 import dev.upcie.dma.IovaRange;
 import dev.upcie.hugepages.PageSize;
-import dev.upcie.memory.AddressTranslation;
 import dev.upcie.memory.DmaHeap;
 import dev.upcie.memory.DmaRegion;
 import dev.upcie.memory.HugepageRegion;
-import dev.upcie.memory.IovaTranslation;
 import dev.upcie.sim.iommu.DmaAccess;
 import dev.upcie.sim.iommu.SimIommu;
 import java.lang.foreign.Arena;
@@ -74,7 +72,7 @@ final class SimDmaSpace implements DmaSpace {
     Arena arena = Arena.ofShared();
     try {
       MemorySegment memory = arena.allocate(rounded, page.bytes());
-      Mapping mapping = map(memory, page, "simulated host memory");
+      DmaMapping mapping = map(memory, page, "simulated host memory");
       return DmaHeap.builder()
           .region(
               DmaRegion.mapped(
@@ -95,13 +93,17 @@ final class SimDmaSpace implements DmaSpace {
     }
   }
 
-  private Mapping map(MemorySegment segment, PageSize page, String what) {
+  private DmaMapping map(MemorySegment segment, PageSize page, String what) {
     long size = segment.byteSize();
     long alignment = Math.max(page.bytes(), Math.min(Long.highestOneBit(size), MAX_ALIGNMENT));
     try {
-      return new Mapping(
-          iommu.map(
-              segment, alignment, IovaRange.belowMask(maskBits).last(), DmaAccess.READ_WRITE));
+      SimIommu.Mapping mapping =
+          iommu.map(segment, alignment, IovaRange.belowMask(maskBits).last(), DmaAccess.READ_WRITE);
+      return DmaMapping.ofIova(
+          segment,
+          mapping.iova(),
+          mapping.iova() + ", " + segment.byteSize() + " bytes",
+          () -> iommu.unmap(mapping));
     } catch (DmaException e) {
       throw new DmaException(
           "cannot map " + what + " for " + handle.address() + ": " + e.getMessage(), e);
@@ -111,41 +113,5 @@ final class SimDmaSpace implements DmaSpace {
   @Override
   public String toString() {
     return "DmaSpace[" + handle.address() + ", simulated IOMMU, " + maskBits + "-bit mask]";
-  }
-
-  /** One mapping in the simulated IOMMU. */
-  private final class Mapping implements DmaMapping {
-    private final SimIommu.Mapping mapping;
-    private final AddressTranslation translation;
-    private boolean closed;
-
-    Mapping(SimIommu.Mapping mapping) {
-      this.mapping = mapping;
-      long iova = mapping.iova().value();
-      this.translation = new IovaTranslation(mapping.iova(), Long.lowestOneBit(iova));
-    }
-
-    @Override
-    public MemorySegment segment() {
-      return mapping.segment();
-    }
-
-    @Override
-    public AddressTranslation translation() {
-      return translation;
-    }
-
-    @Override
-    public synchronized void close() {
-      if (!closed) {
-        closed = true;
-        iommu.unmap(mapping);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "DmaMapping[" + mapping.iova() + ", " + mapping.segment().byteSize() + " bytes]";
-    }
   }
 }

@@ -59,7 +59,8 @@ public final class SysfsFaults {
    */
   public void limitNextHugepageReservation(PageSize size, long pages) {
     if (pages < 0) {
-      throw new IllegalArgumentException("a pool cannot find " + pages + " pages");
+      throw new IllegalArgumentException(
+          "a pool cannot find " + pages + " pages; give 0 (nothing found) or more");
     }
     hugepageLimits.put(size.kilobytes(), pages);
   }
