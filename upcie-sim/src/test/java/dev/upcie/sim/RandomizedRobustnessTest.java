@@ -938,12 +938,12 @@ class RandomizedRobustnessTest {
             IllegalArgumentException.class,
             () -> w.eduModel.bar0().value(new Register("X", 0x40, 4)));
       } else {
-        Register[] nvme = {NvmeRegisters.CSTS, NvmeRegisters.INTMS, NvmeRegisters.CC};
+        Register[] nvme = {NvmeRegisters.CSTS, NvmeRegisters.NSSR, NvmeRegisters.CC};
         Register register = nvme[rnd.nextInt(nvme.length)];
         long value = randomValue() & register.mask();
         op("nvme device side: store(%s, 0x%x)", register, value);
         Class<? extends RuntimeException> expected =
-            register == NvmeRegisters.INTMS ? IllegalArgumentException.class : null;
+            register == NvmeRegisters.NSSR ? IllegalArgumentException.class : null;
         expect(expected, () -> w.nvmeModel.bar0().store(register, value));
         if (expected == null) {
           w.nvmeRegs.store(register.offset(), register.width(), value);
@@ -1598,7 +1598,10 @@ class RandomizedRobustnessTest {
     }
   }
 
-  /** QEMU 7.2's NVMe registers as bytes: CAP and VS read-only, CC, AQA, ASQ, ACQ as written. */
+  /**
+   * QEMU 7.2's NVMe registers as bytes: CAP and VS read-only, CC, AQA, ASQ, ACQ as written, INTMS
+   * and INTMC setting and clearing one mask.
+   */
   static final class NvmeRegisterModel {
     private final byte[] bytes = new byte[0x38];
     private final boolean[] writable = new boolean[0x38];
@@ -1623,6 +1626,19 @@ class RandomizedRobustnessTest {
     }
 
     void write(long offset, int width, long value) {
+      if (width == 8) {
+        write(offset, 4, value & 0xffff_ffffL);
+        write(offset + 4, 4, value >>> 32);
+        return;
+      }
+      if (offset == NvmeRegisters.INTMS.offset() || offset == NvmeRegisters.INTMC.offset()) {
+        // QEMU's INTMS sets mask bits, INTMC clears them; both read as the mask.
+        long mask = read(NvmeRegisters.INTMS.offset(), 4);
+        mask = offset == NvmeRegisters.INTMS.offset() ? mask | value : mask & ~value;
+        store(NvmeRegisters.INTMS.offset(), 4, mask);
+        store(NvmeRegisters.INTMC.offset(), 4, mask);
+        return;
+      }
       for (int i = 0; i < width; i++) {
         long at = offset + i;
         if (at < bytes.length && writable[(int) at]) {
@@ -1640,6 +1656,8 @@ class RandomizedRobustnessTest {
     void reset() {
       store(NvmeRegisters.CC.offset(), 4, 0);
       store(NvmeRegisters.CSTS.offset(), 4, 0);
+      store(NvmeRegisters.INTMS.offset(), 4, 0);
+      store(NvmeRegisters.INTMC.offset(), 4, 0);
     }
   }
 }

@@ -76,18 +76,36 @@ final class QemuGuest {
     return this;
   }
 
-  /** Adds QEMU's NVMe controller backed by a fresh sparse raw image of {@code bytes}. */
+  /**
+   * Adds QEMU's NVMe controller with two namespaces of {@code bytes} each, in fresh sparse raw
+   * images: namespace 1 of 512-byte blocks and namespace 2 of 4 KiB blocks, as {@code
+   * NvmeOptions.defaults()} simulates. Deallocation reaches the images ({@code discard=unmap}), so
+   * deallocated blocks read as zeros as Identify Namespace's DLFEAT promises.
+   */
   QemuGuest nvme(String serial, long bytes) throws IOException {
-    Path image = runDirectory.resolve("nvme-" + serial + ".img");
-    try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
-      file.setLength(bytes);
+    deviceArguments.addAll(List.of("-device", "nvme,id=nvme0,serial=" + serial));
+    for (int nsid = 1; nsid <= 2; nsid++) {
+      int blockSize = nsid == 1 ? 512 : 4096;
+      Path image = runDirectory.resolve("nvme-" + serial + "-ns" + nsid + ".img");
+      try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
+        file.setLength(0);
+        file.setLength(bytes);
+      }
+      String drive = "nvm-" + serial + "-" + nsid;
+      deviceArguments.addAll(
+          List.of(
+              "-drive",
+              "file=" + image + ",if=none,id=" + drive + ",format=raw,discard=unmap",
+              "-device",
+              "nvme-ns,bus=nvme0,drive="
+                  + drive
+                  + ",nsid="
+                  + nsid
+                  + ",logical_block_size="
+                  + blockSize
+                  + ",physical_block_size="
+                  + blockSize));
     }
-    deviceArguments.addAll(
-        List.of(
-            "-drive",
-            "file=" + image + ",if=none,id=nvm-" + serial + ",format=raw",
-            "-device",
-            "nvme,serial=" + serial + ",drive=nvm-" + serial));
     return this;
   }
 

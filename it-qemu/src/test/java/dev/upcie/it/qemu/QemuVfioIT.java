@@ -9,6 +9,7 @@ import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
 import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
+import dev.upcie.it.device.NvmeCommandsConformanceTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.VfioGroupsTest;
@@ -44,6 +45,7 @@ class QemuVfioIT {
               List.of(
                   NvmeControllerRegistersTest.class,
                   QemuNvmeConformanceTest.class,
+                  NvmeCommandsConformanceTest.class,
                   NvmeAdminQueueTest.class,
                   EduDeviceTest.class,
                   KernelSysfsTest.class,

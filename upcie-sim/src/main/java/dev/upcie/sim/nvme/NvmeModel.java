@@ -3,23 +3,35 @@ package dev.upcie.sim.nvme;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciCapability;
 import dev.upcie.pci.PciId;
+import dev.upcie.register.Register;
 import dev.upcie.sim.mmio.FieldAccess;
 import dev.upcie.sim.mmio.RegisterFile;
 import dev.upcie.sim.model.DeviceModel;
+import dev.upcie.sim.model.ModelContext;
 import dev.upcie.sim.sysfs.SimCapability;
 import dev.upcie.sim.sysfs.SimFunction;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A simulated NVMe controller, modelled on QEMU 7.2's {@code nvme} device: BAR0 with the controller
- * registers and the values QEMU reports.
+ * A simulated NVMe controller, modelled on QEMU 7.2's {@code nvme} device and held to it by the
+ * it-qemu conformance tests, which run the same raw commands on both.
  *
- * <p>It carries the register block and the controller's state machine, without queues yet: CAP and
- * VS as QEMU reports them; CC, AQA, ASQ and ACQ storing what the host writes, reserved bits
- * included, as QEMU 7.2 does; CC.EN validated as QEMU's {@code nvme_start_ctrl} does, bringing
- * CSTS.RDY at once or CSTS.CFS; CC.EN cleared resetting the controller (CC and CSTS to 0); shutdown
- * notifications completing at once. The it-qemu conformance test holds each to QEMU. Admin and I/O
- * queues, doorbells and commands arrive with the full model.
+ * <p>Registers: CAP and VS as QEMU reports them; CC, AQA, ASQ and ACQ storing what the host writes,
+ * reserved bits included; CC.EN validated as QEMU's {@code nvme_start_ctrl} does, bringing CSTS.RDY
+ * (at once, or after {@link NvmeOptions#readyDelay()}) or CSTS.CFS; CC.EN cleared resetting the
+ * controller; shutdown notifications completing at once; INTMS and INTMC; the doorbells. Behind
+ * them, the admin and NVM command sets on queues in host memory, with every DMA through the
+ * simulated IOMMU. See {@link NvmeOptions} for what can be configured.
+ *
+ * <pre>{@code
+ * NvmeModel nvme = new NvmeModel(NvmeOptions.builder()
+ *     .namespace(NamespaceOptions.sparse(1L << 30, 4096)).build());
+ * SimMachine machine = SimMachine.builder()
+ *     .driver(SimDriver.overrideOnly("vfio-pci"))
+ *     .device(SimFunction.builder("0000:00:04.0").iommuGroup(4).driver("vfio-pci"), nvme)
+ *     .build();
+ * }</pre>
  */
 public final class NvmeModel implements DeviceModel {
   /** PCI vendor:device of QEMU's NVMe controller (Red Hat, QEMU NVM Express). */
@@ -41,8 +53,11 @@ public final class NvmeModel implements DeviceModel {
   /** VS of QEMU 7.2: NVMe 1.4.0. */
   public static final int QEMU_VS = 0x00010400;
 
-  /** BAR0 of QEMU's controller: registers, doorbells and the MSI-X table. */
+  /** BAR0 of QEMU's controller with its defaults: registers, doorbells and the MSI-X table. */
   public static final long BAR0_SIZE = 16 * 1024;
+
+  /** The PCI subsystem vendor QEMU gives its devices (Red Hat's virtio id). */
+  static final int SUBSYSTEM_VENDOR = 0x1af4;
 
   /** The entry sizes QEMU 7.2 advertises in Identify (SQES 0x66, CQES 0x44): 64 and 16 bytes. */
   static final int SQ_ENTRY_BITS = 6;
@@ -52,23 +67,144 @@ public final class NvmeModel implements DeviceModel {
   /** SHST 2: shutdown processing complete. */
   private static final long SHST_COMPLETE = 2;
 
+  private final NvmeOptions options;
+  private final long msixTable;
+  private final long msixPendingBits;
+  private final long bar0Size;
   private final RegisterFile bar0;
-  // CC as the controller last acted on it, to see which bits a write changed; guarded by this.
+  private final Controller controller;
+  private final NvmeFaults faults;
+  // Guarded by the controller: RDY is held back by a fault; the controller started but is not
+  // ready.
+  private boolean readyHeld;
+  private boolean startedNotReady;
+  // CC as the controller last acted on it, to see which bits a write changed; guarded by the
+  // controller.
   private long cc;
+  private ModelContext context;
 
-  /** A controller in its reset state, as QEMU 7.2's is after power-on. */
+  /**
+   * QEMU 7.2's controller with its defaults and one 64 MiB namespace: {@link
+   * NvmeOptions#defaults()}.
+   */
   public NvmeModel() {
-    this.bar0 =
-        RegisterFile.builder("BAR0 of the simulated NVMe controller", BAR0_SIZE)
+    this(NvmeOptions.defaults());
+  }
+
+  /** A controller built with {@code options}, in its reset state. */
+  public NvmeModel(NvmeOptions options) {
+    this.options = Objects.requireNonNull(options, "options");
+    // QEMU's nvme_mbar_size: registers and doorbells, then the MSI-X table and pending bits,
+    // each 4 KiB aligned, rounded up to a power of two.
+    long doorbellsEnd = NvmeRegisters.DOORBELLS + 2L * (options.maxIoQueuePairs() + 1) * 4;
+    this.msixTable = align(doorbellsEnd, 4096);
+    this.msixPendingBits = align(msixTable + 16L * options.msixQueueSize(), 4096);
+    long end = msixPendingBits + align(options.msixQueueSize(), 64) / 8;
+    this.bar0Size = Long.highestOneBit(end - 1) << 1;
+    RegisterFile.Builder bar =
+        RegisterFile.builder("BAR0 of the simulated NVMe controller", bar0Size)
             .register(NvmeRegisters.CAP, QEMU_CAP, FieldAccess.RO)
             .register(NvmeRegisters.VS, QEMU_VS, FieldAccess.RO)
+            .register(NvmeRegisters.INTMS, 0, FieldAccess.RO)
+            .register(NvmeRegisters.INTMC, 0, FieldAccess.RO)
             .register(NvmeRegisters.CC, 0, FieldAccess.RW)
             .register(NvmeRegisters.CSTS, 0, FieldAccess.RO)
             .register(NvmeRegisters.AQA, 0, FieldAccess.RW)
             .register(NvmeRegisters.ASQ, 0, FieldAccess.RW)
             .register(NvmeRegisters.ACQ, 0, FieldAccess.RW)
             .onWrite(NvmeRegisters.CC, written -> configured())
-            .build();
+            .onWrite(NvmeRegisters.INTMS, this::maskInterrupts)
+            .onWrite(NvmeRegisters.INTMC, this::unmaskInterrupts);
+    // QEMU takes every write from the first doorbell to the MSI-X table as a doorbell; those past
+    // the last queue are for queues that do not exist.
+    for (long offset = NvmeRegisters.DOORBELLS; offset < msixTable; offset += 4) {
+      long at = offset;
+      Register doorbell = new Register(((offset >>> 2) & 1) == 0 ? "SQTDBL" : "CQHDBL", offset, 4);
+      bar.register(doorbell, 0, FieldAccess.WO)
+          .onWrite(doorbell, value -> controller().doorbell(at, value));
+    }
+    this.bar0 = bar.build();
+    this.controller = new Controller(options, bar0, VENDOR, SUBSYSTEM_VENDOR);
+    this.faults = new NvmeFaults(controller, this);
+    controller.faults = faults;
+  }
+
+  /** The faults to inject into this controller. */
+  public NvmeFaults faults() {
+    return faults;
+  }
+
+  void holdReady(boolean hold) {
+    synchronized (controller) {
+      readyHeld = hold;
+      if (!hold && startedNotReady) {
+        becomeReady();
+      }
+    }
+  }
+
+  void raiseFatal() {
+    synchronized (controller) {
+      bar0.store(NvmeRegisters.CSTS_CFS, 1);
+      if (context != null) {
+        context.trace().note("NVMe fault injected: controller fatal status");
+      }
+    }
+  }
+
+  // CSTS.RDY, unless a fault holds it back or the controller failed meanwhile.
+  private void becomeReady() {
+    if (readyHeld) {
+      startedNotReady = true;
+      return;
+    }
+    startedNotReady = false;
+    long csts = bar0.value(NvmeRegisters.CSTS);
+    if (NvmeRegisters.CSTS_CFS.get(csts) == 0) {
+      bar0.store(NvmeRegisters.CSTS, NvmeRegisters.CSTS_RDY.set(csts, 1));
+    }
+  }
+
+  private Controller controller() {
+    return controller;
+  }
+
+  private static long align(long value, long to) {
+    return (value + to - 1) / to * to;
+  }
+
+  /** The options this controller was built with. */
+  public NvmeOptions options() {
+    return options;
+  }
+
+  @Override
+  public void attach(ModelContext context) {
+    synchronized (controller) {
+      this.context = context;
+      controller.context = context;
+      controller.startNanos = context.scheduler().nanoTime();
+    }
+  }
+
+  /** QEMU's INTMS: the written bits are masked; INTMC reads the same mask. */
+  private void maskInterrupts(long bits) {
+    synchronized (controller) {
+      long mask = bar0.value(NvmeRegisters.INTMS) | bits;
+      bar0.store(NvmeRegisters.INTMS, mask);
+      bar0.store(NvmeRegisters.INTMC, mask);
+      controller.checkInterrupts();
+    }
+  }
+
+  /** QEMU's INTMC: the written bits are unmasked. */
+  private void unmaskInterrupts(long bits) {
+    synchronized (controller) {
+      long mask = bar0.value(NvmeRegisters.INTMS) & ~bits;
+      bar0.store(NvmeRegisters.INTMS, mask);
+      bar0.store(NvmeRegisters.INTMC, mask);
+      controller.checkInterrupts();
+    }
   }
 
   /**
@@ -77,7 +213,13 @@ public final class NvmeModel implements DeviceModel {
    * #startable} (CSTS.RDY, at once, as QEMU has no delay) or reports controller fatal status (CSTS
    * is then CFS alone); EN going to 0 resets it, which also clears CC.
    */
-  private synchronized void configured() {
+  private void configured() {
+    synchronized (controller) {
+      configuredLocked();
+    }
+  }
+
+  private void configuredLocked() {
     long now = bar0.value(NvmeRegisters.CC);
     long csts = bar0.value(NvmeRegisters.CSTS);
     long shn = NvmeRegisters.CC_SHN.get(now);
@@ -90,13 +232,42 @@ public final class NvmeModel implements DeviceModel {
     boolean enable = NvmeRegisters.CC_EN.get(now) != 0;
     boolean wasEnabled = NvmeRegisters.CC_EN.get(cc) != 0;
     if (enable && !wasEnabled) {
-      csts = startable(now) ? NvmeRegisters.CSTS_RDY.mask() : NvmeRegisters.CSTS_CFS.mask();
+      if (!startable(now)) {
+        csts = NvmeRegisters.CSTS_CFS.mask();
+      } else {
+        csts = 0; // QEMU sets CSTS to exactly RDY
+        controller.start(
+            now,
+            bar0.value(NvmeRegisters.AQA),
+            bar0.value(NvmeRegisters.ASQ),
+            bar0.value(NvmeRegisters.ACQ));
+        if (options.readyDelay().isZero() || context == null) {
+          bar0.store(NvmeRegisters.CSTS, csts);
+          cc = now;
+          becomeReady();
+          return;
+        } else {
+          long started = ++starts;
+          context.scheduler().schedule(options.readyDelay(), "NVMe CSTS.RDY", () -> ready(started));
+        }
+      }
     } else if (!enable && wasEnabled) {
       reset();
       return;
     }
     bar0.store(NvmeRegisters.CSTS, csts);
     cc = now;
+  }
+
+  // Which enable a delayed CSTS.RDY belongs to: a reset in between makes it stale.
+  private long starts;
+
+  private void ready(long started) {
+    synchronized (controller) {
+      if (started == starts && NvmeRegisters.CC_EN.get(cc) != 0) {
+        becomeReady();
+      }
+    }
   }
 
   /**
@@ -120,9 +291,9 @@ public final class NvmeModel implements DeviceModel {
 
   /**
    * QEMU 7.2's {@code nvme_init_pci}: Red Hat's QEMU NVM Express controller, revision 2, a 64-bit
-   * BAR0 of 16 KiB, INTA, MSI-X (65 vectors, table at BAR0 + 0x2000, PBA at + 0x3000), PM at 0x60
-   * (no soft reset), and a root-complex integrated endpoint's PCI Express capability at 0x80 with
-   * function-level reset.
+   * BAR0 (16 KiB with the defaults), INTA, MSI-X (65 vectors by default, table and pending bits in
+   * BAR0 after the doorbells), PM at 0x60 (no soft reset), and a root-complex integrated endpoint's
+   * PCI Express capability at 0x80 with function-level reset.
    */
   @Override
   public SimFunction.Builder declare(SimFunction.Builder function) {
@@ -130,10 +301,12 @@ public final class NvmeModel implements DeviceModel {
         .id(VENDOR, DEVICE)
         .classCode(0x010802)
         .revision(2)
-        .bar64(0, BAR0_SIZE)
+        .bar64(0, bar0Size)
         .interruptPin(1)
         .pciExpress()
-        .capability(SimCapability.msix(0x40, 65, 0, 0x2000, 0, 0x3000))
+        .capability(
+            SimCapability.msix(
+                0x40, options.msixQueueSize(), 0, (int) msixTable, 0, (int) msixPendingBits))
         .capability(0x80, PciCapability.PCI_EXPRESS, expressCapability())
         .capability(
             0x60,
@@ -180,13 +353,21 @@ public final class NvmeModel implements DeviceModel {
   }
 
   /**
-   * A function-level reset as QEMU 7.2 does it ({@code nvme_ctrl_reset}): CC and CSTS (and the
-   * interrupt masks) go to 0; AQA, ASQ and ACQ keep what the host wrote.
+   * A function-level reset as QEMU 7.2 does it ({@code nvme_ctrl_reset}): every queue and pending
+   * event is dropped; CC, CSTS and the interrupt masks go to 0; AQA, ASQ and ACQ keep what the host
+   * wrote.
    */
   @Override
-  public synchronized void reset() {
-    bar0.store(NvmeRegisters.CC, 0);
-    bar0.store(NvmeRegisters.CSTS, 0);
-    cc = 0;
+  public void reset() {
+    synchronized (controller) {
+      controller.reset();
+      bar0.store(NvmeRegisters.CC, 0);
+      bar0.store(NvmeRegisters.CSTS, 0);
+      bar0.store(NvmeRegisters.INTMS, 0);
+      bar0.store(NvmeRegisters.INTMC, 0);
+      cc = 0;
+      starts++;
+      startedNotReady = false;
+    }
   }
 }

@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * A bounded record of what a simulated machine's devices did: register accesses, DMA, interrupts
- * and the models' notes, oldest first, the oldest dropped once it is full. Printed as text when a
- * test fails, it shows what the driver asked of the device and what the device did.
+ * A bounded record of what a simulated machine's devices did: register accesses, DMA, interrupts,
+ * the commands and completions a model decodes ({@link EventDecoder}) and the models' notes, oldest
+ * first, the oldest dropped once it is full. Printed as text when a test fails, it shows what the
+ * driver asked of the device and what the device did.
  *
  * <p>Recording allocates nothing: events are kept in columns of primitives and turned into {@link
  * TraceEvent}s only when read. Thread-safe.
@@ -97,7 +98,9 @@ public final class Trace {
           new TraceEvent(
               nanos[slot],
               KINDS[kinds[slot]],
-              String.valueOf(sources[slot]),
+              sources[slot] instanceof EventDecoder decoder
+                  ? decoder.describe(KINDS[kinds[slot]], addresses[slot], values[slot], sizes[slot])
+                  : String.valueOf(sources[slot]),
               addresses[slot],
               values[slot],
               sizes[slot]));

@@ -2,11 +2,12 @@ package dev.upcie.sim.trace;
 
 /**
  * One thing that happened on a simulated device: a register access, a DMA access or fault, an
- * interrupt, or a note from the model.
+ * interrupt, a command or completion, or a note from the model.
  *
  * @param nanos when, on the machine's clock (virtual or real time since the machine started)
  * @param kind what
- * @param source where: the BAR, the device, or for a {@link Kind#NOTE} the note itself
+ * @param source where: the BAR, the device; for a {@link Kind#NOTE} the note itself, and for a
+ *     {@link Kind#COMMAND} or {@link Kind#COMPLETION} its decoded text
  * @param address the register offset or device address; 0 where there is none
  * @param value the value read or written, the vector, or the DMA direction's length; 0 where none
  * @param size the access width or DMA length in bytes; 0 where there is none
@@ -32,6 +33,10 @@ public record TraceEvent(
     INTERRUPT,
     /** The device signalled an interrupt that nothing received (not enabled, or masked). */
     INTERRUPT_LOST,
+    /** The device took a command from the driver; the source says which, decoded. */
+    COMMAND,
+    /** The device completed a command; the source says how, decoded. */
+    COMPLETION,
     /** The model said something: a clamped address, a fatal error, a removal. */
     NOTE
   }
@@ -50,7 +55,7 @@ public record TraceEvent(
               String.format("%-18s %s  0x%x, %d bytes", kind, source, address, size);
           case INTERRUPT, INTERRUPT_LOST ->
               String.format("%-18s %s  vector %d", kind, source, value);
-          case NOTE -> String.format("%-18s %s", kind, source);
+          case COMMAND, COMPLETION, NOTE -> String.format("%-18s %s", kind, source);
         };
   }
 }
