@@ -41,6 +41,18 @@ public final class NvmeStatus {
   /** Command Sequence Error. */
   public static final int COMMAND_SEQUENCE_ERROR = 0x000c;
 
+  /** SGL Segment Descriptor Invalid. */
+  public static final int INVALID_SGL_SEGMENT_DESCRIPTOR = 0x000d;
+
+  /** Invalid Number of SGL Descriptors. */
+  public static final int INVALID_SGL_DESCRIPTOR_COUNT = 0x000e;
+
+  /** Data SGL Length Invalid. */
+  public static final int INVALID_DATA_SGL_LENGTH = 0x000f;
+
+  /** SGL Descriptor Type Invalid. */
+  public static final int INVALID_SGL_DESCRIPTOR_TYPE = 0x0011;
+
   /** Invalid Use of Controller Memory Buffer. */
   public static final int INVALID_USE_OF_CMB = 0x0012;
 
@@ -104,6 +116,9 @@ public final class NvmeStatus {
   /** Invalid Protection Information. */
   public static final int INVALID_PROTECTION_INFORMATION = 0x0181;
 
+  /** Command Size Limit Exceeded. */
+  public static final int COMMAND_SIZE_LIMIT_EXCEEDED = 0x0183;
+
   /** Write Fault. */
   public static final int WRITE_FAULT = 0x0280;
 
@@ -133,6 +148,10 @@ public final class NvmeStatus {
           Map.entry(ABORTED_SQ_DELETION, "Command Aborted due to SQ Deletion"),
           Map.entry(INVALID_NAMESPACE, "Invalid Namespace or Format"),
           Map.entry(COMMAND_SEQUENCE_ERROR, "Command Sequence Error"),
+          Map.entry(INVALID_SGL_SEGMENT_DESCRIPTOR, "SGL Segment Descriptor Invalid"),
+          Map.entry(INVALID_SGL_DESCRIPTOR_COUNT, "Invalid Number of SGL Descriptors"),
+          Map.entry(INVALID_DATA_SGL_LENGTH, "Data SGL Length Invalid"),
+          Map.entry(INVALID_SGL_DESCRIPTOR_TYPE, "SGL Descriptor Type Invalid"),
           Map.entry(INVALID_USE_OF_CMB, "Invalid Use of Controller Memory Buffer"),
           Map.entry(INVALID_PRP_OFFSET, "PRP Offset Invalid"),
           Map.entry(COMMAND_SET_COMBINATION_REJECTED, "I/O Command Set Combination Rejected"),
@@ -154,6 +173,7 @@ public final class NvmeStatus {
           Map.entry(CONTROLLER_LIST_INVALID, "Controller List Invalid"),
           Map.entry(INVALID_RESOURCE_ID, "Invalid Resource Identifier"),
           Map.entry(INVALID_PROTECTION_INFORMATION, "Invalid Protection Information"),
+          Map.entry(COMMAND_SIZE_LIMIT_EXCEEDED, "Command Size Limit Exceeded"),
           Map.entry(WRITE_FAULT, "Write Fault"),
           Map.entry(UNRECOVERED_READ_ERROR, "Unrecovered Read Error"),
           Map.entry(COMPARE_FAILURE, "Compare Failure"),

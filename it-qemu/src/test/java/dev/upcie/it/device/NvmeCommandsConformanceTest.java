@@ -338,6 +338,82 @@ public class NvmeCommandsConformanceTest {
   }
 
   /**
+   * SGLs (QEMU advertises them for NVM commands): one data block, a segment of two data blocks, and
+   * the statuses QEMU gives a segment chain that ends wrongly, a descriptor of another type and a
+   * data block shorter than the transfer.
+   */
+  @Test
+  void sglsDescribeDataAsQemuReadsThem(@PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
+    try (RawNvme controller = new RawNvme(nvme, 8)) {
+      RawNvme.Queue io = controller.ioQueues(1, 8, 8);
+      DmaBuffer out = controller.buffer(8192);
+      DmaBuffer in = controller.buffer(8192);
+      DmaBuffer segment = controller.buffer(4096);
+      for (int i = 0; i < 8192; i++) {
+        out.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (i * 13 + 1));
+      }
+      Completion write = io.run(sgl(NvmeOpcodes.IO_WRITE, 16, address(out), 8192, DATA_BLOCK));
+      assertThat(write.status()).as("write through one data block: %s", write).isZero();
+
+      // Two data blocks, the second half first, through a segment.
+      descriptor(segment, 0, address(in) + 4096, 4096, DATA_BLOCK);
+      descriptor(segment, 1, address(in), 4096, DATA_BLOCK);
+      Completion read = io.run(sgl(NvmeOpcodes.IO_READ, 16, address(segment), 32, SEGMENT));
+      assertThat(read.status()).as("read through a segment: %s", read).isZero();
+      assertThat(MemorySegment.mismatch(out.segment(), 0, 4096, in.segment(), 4096, 8192))
+          .isEqualTo(-1);
+      assertThat(MemorySegment.mismatch(out.segment(), 4096, 8192, in.segment(), 0, 4096))
+          .isEqualTo(-1);
+
+      descriptor(segment, 1, address(segment) + 1024, 16, SEGMENT);
+      assertAll(
+          () ->
+              assertThat(
+                      io.run(sgl(NvmeOpcodes.IO_READ, 16, address(segment), 32, LAST_SEGMENT))
+                          .status())
+                  .as("a last segment that leads to another")
+                  .isEqualTo(NvmeStatus.INVALID_SGL_SEGMENT_DESCRIPTOR | DNR),
+          () ->
+              assertThat(
+                      io.run(sgl(NvmeOpcodes.IO_READ, 16, address(segment), 24, SEGMENT)).status())
+                  .as("a segment length that is not a whole number of descriptors")
+                  .isEqualTo(NvmeStatus.INVALID_SGL_SEGMENT_DESCRIPTOR | DNR),
+          () ->
+              assertThat(io.run(sgl(NvmeOpcodes.IO_READ, 16, address(in), 8192, 0x1)).status())
+                  .as("a bit bucket as the first descriptor")
+                  .isEqualTo(NvmeStatus.INVALID_SGL_SEGMENT_DESCRIPTOR | DNR),
+          () ->
+              assertThat(
+                      io.run(sgl(NvmeOpcodes.IO_READ, 16, address(in), 4096, DATA_BLOCK)).status())
+                  .as("a data block shorter than the transfer")
+                  .isEqualTo(NvmeStatus.INVALID_DATA_SGL_LENGTH | DNR));
+      descriptor(segment, 0, address(in), 4096, 0x4);
+      assertThat(io.run(sgl(NvmeOpcodes.IO_READ, 16, address(segment), 32, SEGMENT)).status())
+          .as("a keyed data block in a segment")
+          .isEqualTo(NvmeStatus.INVALID_SGL_DESCRIPTOR_TYPE | DNR);
+    }
+  }
+
+  private static final int DATA_BLOCK = 0x0;
+  private static final int SEGMENT = 0x2;
+  private static final int LAST_SEGMENT = 0x3;
+
+  /** A command on namespace 1 whose data pointer is one SGL descriptor (PSDT 1). */
+  private static Command sgl(int opcode, int blocks, long address, long length, int type) {
+    return Command.of(opcode)
+        .flags(1 << 6)
+        .nsid(1)
+        .lba(0, blocks)
+        .prp1(address)
+        .prp2((length & 0xffff_ffffL) | (long) type << 60);
+  }
+
+  private static void descriptor(DmaBuffer list, int index, long address, long length, int type) {
+    list.segment().set(ValueLayout.JAVA_LONG, index * 16L, address);
+    list.segment().set(ValueLayout.JAVA_LONG, index * 16L + 8, length | (long) type << 60);
+  }
+
+  /**
    * A completion queue of two entries holds one completion: the next waits until the host frees the
    * entry, and the phase tag flips each time the queue wraps. Every completion carries the
    * submission queue's head as it was when the completion was posted.

@@ -26,6 +26,7 @@ final class Controller {
   static final int NO_COMPLETION = -1;
 
   final NvmeOptions options;
+  private final long dmrsl;
   final RegisterFile bar0;
   final Namespace[] namespaces = new Namespace[IdentifyData.MAX_NAMESPACES + 1];
   final SubmissionQueue[] sqs;
@@ -78,9 +79,13 @@ final class Controller {
     this.sqs = new SubmissionQueue[options.maxIoQueuePairs() + 1];
     this.cqs = new CompletionQueue[options.maxIoQueuePairs() + 1];
     this.identifyController = IdentifyData.controller(options, vendor, subsystemVendor);
+    long limit = 0;
     for (NamespaceOptions ns : options.namespaces()) {
       namespaces[ns.nsid()] = new Namespace(ns);
+      long blocks = IdentifyData.BLOCK_REQUEST_MAX_BYTES / ns.blockSize();
+      limit = limit == 0 ? blocks : Math.min(limit, blocks);
     }
+    this.dmrsl = limit;
     Arena arena = Arena.ofAuto();
     this.command = arena.allocate(NvmeCommandDescriptor.SIZE, 8);
     this.completion = arena.allocate(NvmeCompletionDescriptor.SIZE, 8);
@@ -141,16 +146,13 @@ final class Controller {
     return context == null ? 0 : context.scheduler().nanoTime();
   }
 
-  /** Dataset Management Range Size Limit: the smallest block count one block request allows. */
+  /**
+   * Dataset Management Range Size Limit: the smallest block count one block-layer request allows,
+   * over the namespaces as attached. QEMU computes it once, at attach: a later Format NVM to
+   * another block size leaves it as it was.
+   */
   long dmrsl() {
-    long limit = 0;
-    for (Namespace ns : namespaces) {
-      if (ns != null) {
-        long blocks = IdentifyData.BLOCK_REQUEST_MAX_BYTES >>> ns.blockBits;
-        limit = limit == 0 ? blocks : Math.min(limit, blocks);
-      }
-    }
-    return limit;
+    return dmrsl;
   }
 
   // ---- Doorbells (QEMU's nvme_process_db) ----

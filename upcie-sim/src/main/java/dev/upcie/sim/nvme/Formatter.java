@@ -22,6 +22,7 @@ final class Formatter {
     int nsid = admin.cdw(NvmeCommandDescriptor.NSID);
     int dw10 = admin.cdw(40);
     int lbaf = dw10 & 0xf;
+    int settings = dw10 & 0x110; // MSET (bit 4) and PIL (bit 8), kept in FLBAS and DPS
     int pi = (dw10 >>> 5) & 0x7;
     if ((c.features.hostBehavior[2] & 1) != 0) {
       lbaf |= ((dw10 >>> 12) & 0x3) << 4; // extended LBA formats enabled
@@ -34,11 +35,11 @@ final class Formatter {
       if (ns == null) {
         return NvmeStatus.INVALID_FIELD | DNR;
       }
-      return format(ns, lbaf, pi);
+      return format(ns, lbaf, pi, settings);
     }
     for (Namespace ns : c.namespaces) {
       if (ns != null) {
-        int status = format(ns, lbaf, pi);
+        int status = format(ns, lbaf, pi, settings);
         if (status != NvmeStatus.SUCCESS) {
           return status;
         }
@@ -48,7 +49,7 @@ final class Formatter {
   }
 
   /** QEMU's {@code nvme_format_check}, then the format. */
-  private static int format(Namespace ns, int lbaf, int pi) {
+  private static int format(Namespace ns, int lbaf, int pi, int settings) {
     if (lbaf > 7) {
       return NvmeStatus.INVALID_FORMAT | DNR;
     }
@@ -65,6 +66,9 @@ final class Formatter {
     }
     ns.store.zero(0, ns.store.size());
     ns.format(lbaf);
+    // QEMU's nvme_format_set: FLBAS = LBAF upper bits, MSET, LBAF lower bits; DPS = PIL, PI.
+    ns.identify[26] = (byte) ((lbaf >>> 4) << 5 | ((settings >>> 4) & 1) << 4 | (lbaf & 0xf));
+    ns.identify[29] = (byte) (((settings >>> 8) & 1) << 3 | pi);
     return NvmeStatus.SUCCESS;
   }
 }

@@ -79,7 +79,8 @@ final class NvmCommands {
       case NvmeOpcodes.IO_COMPARE -> compare(ns, flags, slba, blocks);
       case NvmeOpcodes.IO_DATASET_MANAGEMENT -> datasetManagement(ns, flags);
       case NvmeOpcodes.IO_VERIFY -> verify(ns, slba, blocks);
-      default -> NvmeStatus.INVALID_FIELD | DNR; // Copy: a known difference, not yet modelled
+      case NvmeOpcodes.IO_COPY -> copy(ns, flags, slba);
+      default -> NvmeStatus.INVALID_OPCODE | DNR;
     };
   }
 
@@ -201,6 +202,51 @@ final class NvmCommands {
     return NvmeStatus.SUCCESS;
   }
 
+  /**
+   * Copy (source range format 0), as QEMU 7.2's {@code nvme_copy}: each range in turn, read and
+   * written to the destination. A range over MSSRL (128 blocks) or outside the namespace stops the
+   * copy; QEMU then completes it with Internal Error (its block-layer error path overrides the
+   * range's own status) and dword 0 the number of ranges copied.
+   */
+  private int copy(Namespace ns, int flags, long destination) {
+    int cdw12 = c.command.get(ValueLayout.JAVA_INT, NvmeCommandDescriptor.CDW12);
+    int ranges = (cdw12 & 0xff) + 1;
+    int format = (cdw12 >>> 8) & 0xf;
+    if (format > 1) {
+      return NvmeStatus.INVALID_FIELD | DNR; // not in OCFS
+    }
+    if (ranges > 128) {
+      return NvmeStatus.COMMAND_SIZE_LIMIT_EXCEEDED | DNR; // over MSRC + 1
+    }
+    if (format != 0) {
+      return NvmeStatus.INVALID_FORMAT | DNR; // format 1 needs 64-bit protection information
+    }
+    long length = ranges * 32L;
+    int status = map(flags, length);
+    if (status != NvmeStatus.SUCCESS) {
+      return status;
+    }
+    MemorySegment list = hostData(Math.max(length, 128L * 4096));
+    c.data.fromHost(c.dma(), list, length);
+    MemorySegment bounce = stored;
+    for (int i = 0; i < ranges; i++) {
+      long slba = list.get(ValueLayout.JAVA_LONG, i * 32L + 8);
+      int blocks = Short.toUnsignedInt(list.get(ValueLayout.JAVA_SHORT, i * 32L + 16)) + 1;
+      if (blocks > 128
+          || bounds(ns, slba, blocks) != NvmeStatus.SUCCESS
+          || bounds(ns, destination, blocks) != NvmeStatus.SUCCESS) {
+        c.result = i;
+        return NvmeStatus.INTERNAL_ERROR;
+      }
+      ns.store.read(ns.bytes(slba), bounce, ns.bytes(blocks));
+      ns.store.write(ns.bytes(destination), bounce, 0, ns.bytes(blocks));
+      destination += blocks;
+    }
+    ns.readCommands++;
+    ns.writeCommands++;
+    return NvmeStatus.SUCCESS;
+  }
+
   /** Verify: QEMU reads the blocks (counted as a read) and checks only protection information. */
   private int verify(Namespace ns, long slba, int blocks) {
     long length = ns.bytes(blocks);
@@ -233,13 +279,16 @@ final class NvmCommands {
     return NvmeStatus.SUCCESS;
   }
 
-  /** QEMU's {@code nvme_map_dptr}: PRPs; SGLs are a known difference for now. */
+  /** QEMU's {@code nvme_map_dptr}: PRPs (PSDT 0) or an SGL (PSDT 1 and 2). */
   private int map(int flags, long length) {
     int psdt = flags >>> 6;
+    MemorySegment cmd = c.command;
+    if (psdt == 1 || psdt == 2) {
+      return c.data.mapSgl(c.dma(), cmd, NvmeCommandDescriptor.PRP1, length);
+    }
     if (psdt != 0) {
       return NvmeStatus.INVALID_FIELD;
     }
-    MemorySegment cmd = c.command;
     return c.data.mapPrp(
         c.dma(),
         cmd.get(ValueLayout.JAVA_LONG, NvmeCommandDescriptor.PRP1),
