@@ -9,31 +9,86 @@ import dev.upcie.junit.PciDevice;
 import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciDeviceHandle;
+import dev.upcie.sim.nvme.NvmeOptions;
 import java.time.Duration;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * QEMU's NVMe controller driven through the device seam: the admin queue pair in DMA memory, one
- * Identify Controller completed, found by polling and by an interrupt (MSI-X through VFIO, INTx
- * through UIO, with the controller's INTMS/INTMC masking as an INTx driver must do it).
- *
- * <p>Guest only: the simulated controller executes no commands yet and the simulator has no DMA or
- * interrupts; the simulator's NVMe model grows them in later work, and then this runs there too.
+ * Identify Controller completed, found by polling and by an interrupt (MSI-X through VFIO and on
+ * the simulator, INTx through UIO, with the controller's INTMS/INTMC masking as an INTx driver must
+ * do it), and an I/O completion queue signalling its own vector.
  */
-@Tag(GuestRun.GUEST_ONLY)
 @ExtendWith(ResourceHygiene.class)
 public class NvmeAdminQueueTest {
   private static final Duration COMPLETION = Duration.ofSeconds(10);
+
+  private static String serial() {
+    return System.getProperty(GuestRun.NVME_SERIAL, NvmeOptions.DEFAULT_SERIAL);
+  }
+
+  /**
+   * With MSI-X, each completion queue signals the vector it was created with: an I/O queue on
+   * vector 1 interrupts there, not on the admin queue's vector 0. With INTx (UIO) every queue
+   * shares the one line, vector 0.
+   */
+  @Test
+  void eachCompletionQueueSignalsItsOwnVector(@PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
+    Interrupts irqs = nvme.interrupts();
+    InterruptMode mode = irqs.modes().get(0);
+    int vector = mode == InterruptMode.MSIX ? 1 : 0;
+    irqs.enable(mode, vector + 1);
+    try (RawNvme controller = new RawNvme(nvme, 8)) {
+      Mmio bar0 = nvme.bar(0);
+      RawNvme.Queue io = controller.new Queue(1, 4, 4);
+      RawNvme.Completion cq =
+          controller.admin(
+              RawNvme.Command.of(dev.upcie.nvme.NvmeOpcodes.ADMIN_CREATE_CQ)
+                  .prp1(io.completions.deviceAddress().value())
+                  .cdw(10, 1 | 3 << 16)
+                  .cdw(11, 0x3 | vector << 16));
+      assertThat(cq.status()).as("Create I/O CQ on vector %d: %s", vector, cq).isZero();
+      RawNvme.Completion sq =
+          controller.admin(
+              RawNvme.Command.of(dev.upcie.nvme.NvmeOpcodes.ADMIN_CREATE_SQ)
+                  .prp1(io.submissions.deviceAddress().value())
+                  .cdw(10, 1 | 3 << 16)
+                  .cdw(11, 0x1 | 1 << 16));
+      assertThat(sq.status()).isZero();
+      // The admin completions above may have signalled; start from quiet vectors.
+      drain(irqs, bar0, mode, vector);
+
+      io.submit(RawNvme.Command.of(dev.upcie.nvme.NvmeOpcodes.IO_FLUSH).nsid(1));
+
+      assertThat(irqs.await(vector, COMPLETION))
+          .as("the I/O completion queue's vector %d", vector)
+          .isPositive();
+      assertThat(io.next().status()).isZero();
+      if (mode == InterruptMode.MSIX) {
+        assertThat(irqs.await(0, Duration.ofMillis(200))).as("nothing on vector 0").isZero();
+      }
+    } finally {
+      irqs.disable();
+    }
+  }
+
+  private static void drain(Interrupts irqs, Mmio bar0, InterruptMode mode, int vector) {
+    for (int v = 0; v <= vector; v++) {
+      irqs.await(v, Duration.ofMillis(200));
+    }
+    if (mode == InterruptMode.INTX) {
+      irqs.unmask(0);
+    }
+  }
 
   @Test
   void offersMsixThroughVfioAndIntxThroughUio(@PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
     Interrupts irqs = nvme.interrupts();
 
     assertThat(irqs.vectors(InterruptMode.MSIX))
-        .as("QEMU's msix_qsize, 65, through VFIO; none through uio_pci_generic")
-        .isEqualTo(GuestRun.backend().equals("vfio") ? 65 : 0);
+        .as("QEMU's msix_qsize, 65, through VFIO and on the simulator; none through UIO")
+        .isEqualTo(GuestRun.backend().equals("uio") ? 0 : 65);
     assertThat(irqs.vectors(InterruptMode.MSI)).as("QEMU's controller has no MSI").isZero();
     assertThat(irqs.vectors(InterruptMode.INTX)).isEqualTo(1);
   }
@@ -51,7 +106,7 @@ public class NvmeAdminQueueTest {
           .until(admin::completed);
       assertThat(admin.completedStatus()).as("status").isZero();
       assertThat(admin.completedId()).as("command id").isEqualTo(0x55);
-      assertThat(admin.serialNumber()).isEqualTo(System.getProperty(GuestRun.NVME_SERIAL));
+      assertThat(admin.serialNumber()).isEqualTo(serial());
       admin.consume();
     }
   }
@@ -63,7 +118,7 @@ public class NvmeAdminQueueTest {
     InterruptMode mode = irqs.modes().get(0);
     assertThat(mode)
         .as("the best mode the backend offers")
-        .isEqualTo(GuestRun.backend().equals("vfio") ? InterruptMode.MSIX : InterruptMode.INTX);
+        .isEqualTo(GuestRun.backend().equals("uio") ? InterruptMode.INTX : InterruptMode.MSIX);
     irqs.enable(mode, 1);
     try (AdminQueue admin = new AdminQueue(nvme)) {
       Mmio bar0 = nvme.bar(0);
@@ -77,7 +132,7 @@ public class NvmeAdminQueueTest {
       }
       assertThat(admin.completed()).as("the completion is there when the interrupt is").isTrue();
       assertThat(admin.completedStatus()).isZero();
-      assertThat(admin.serialNumber()).isEqualTo(System.getProperty(GuestRun.NVME_SERIAL));
+      assertThat(admin.serialNumber()).isEqualTo(serial());
       admin.consume();
       if (mode == InterruptMode.INTX) {
         bar0.write(NvmeRegisters.INTMC, 1);

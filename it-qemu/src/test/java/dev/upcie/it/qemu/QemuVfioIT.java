@@ -11,6 +11,7 @@ import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeCommandsConformanceTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
+import dev.upcie.it.device.NvmeDifferentialTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.VfioGroupsTest;
 import dev.upcie.memory.HugepageRegionTest;
@@ -46,6 +47,7 @@ class QemuVfioIT {
                   NvmeControllerRegistersTest.class,
                   QemuNvmeConformanceTest.class,
                   NvmeCommandsConformanceTest.class,
+                  NvmeDifferentialTest.class,
                   NvmeAdminQueueTest.class,
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
