@@ -46,6 +46,7 @@ final class GuestSuite {
   private final Map<String, String> bindings = new LinkedHashMap<>();
   private final List<Class<?>> tests = new ArrayList<>();
   private final Map<String, String> properties = new LinkedHashMap<>();
+  private final List<String> before = new ArrayList<>();
   private final List<String> after = new ArrayList<>();
 
   /** A suite that runs its tests on {@code backend}. */
@@ -74,6 +75,15 @@ final class GuestSuite {
   /** A system property for the tests. */
   GuestSuite property(String name, String value) {
     properties.put(name, value);
+    return this;
+  }
+
+  /**
+   * A shell command after the modules are loaded and before any device is rebound, while the
+   * kernel's own drivers still hold them. It may use {@code $RESULTS}, the results directory.
+   */
+  GuestSuite before(String command) {
+    before.add(command);
     return this;
   }
 
@@ -121,11 +131,13 @@ final class GuestSuite {
         }
         JOPTS='-XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp --sun-misc-unsafe-memory-access=allow'
         CP='%s'
+        RESULTS='%s'
         """
-            .formatted(java, classpath));
+            .formatted(java, classpath, results));
     for (String module : modules) {
       script.append("modprobe ").append(module).append('\n');
     }
+    before.forEach(command -> script.append(command).append('\n'));
     script.append(
         "jvm 'devbind list --json' $JOPTS -jar '%s' devbind list --json > '%s/devbind.json'\n"
             .formatted(TOOLS_JAR, results));

@@ -17,10 +17,13 @@ import dev.upcie.it.device.VfioGroupsTest;
 import dev.upcie.memory.HugepageRegionTest;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.sim.SimMachine;
+import dev.upcie.sim.nvme.NvmeOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -28,8 +31,9 @@ import org.junit.jupiter.api.Test;
  * The real path with the IOMMU on: boots QEMU with an NVMe controller and an {@code edu} device
  * behind intel-iommu, binds both (and the ICH9 SATA and SMBus functions, which share a group) to
  * vfio-pci in the guest with the project's binder, and runs the device tests there on the vfio
- * backend, then core's hugepage and DMA memory tests on the guest's kernel. The tests that also run
- * on the simulator run on the host in the ordinary test phase.
+ * backend, then core's hugepage and DMA memory tests on the guest's kernel. Before binding,
+ * nvme-cli reads QEMU's Identify data through the kernel's nvme driver, as an oracle for the NVMe
+ * model's. The tests that also run on the simulator run on the host in the ordinary test phase.
  */
 class QemuVfioIT {
   static final String SERIAL = "upcie-it-0001";
@@ -41,6 +45,7 @@ class QemuVfioIT {
           .bind("1234:11e8", "vfio-pci")
           .bind("8086:2922", "vfio-pci")
           .bind("8086:2930", "vfio-pci")
+          .before(NvmeCliIdentify.guestCommands())
           .property(GuestRun.NVME_SERIAL, SERIAL)
           .tests(
               List.of(
@@ -137,5 +142,38 @@ class QemuVfioIT {
               f.driver().orElse("-")));
     }
     assertThat(simulated).containsExactlyElementsOf(guest);
+  }
+
+  /**
+   * An oracle the model's Identify data owes nothing to: nvme-cli, reading QEMU's controller
+   * through the kernel's nvme driver before the binder took it, printed Identify Controller and
+   * both namespaces' Identify Namespace; every field it printed must be what it would print for the
+   * model's bytes, built with the options the guest's controller has. Skipped only where nvme-cli
+   * is not installed and the run is not CI's.
+   */
+  @Test
+  void nvmeCliReadsTheSameIdentifyDataAsTheModelBuilds() throws Exception {
+    boolean ci = Boolean.getBoolean(QemuEnvironment.REQUIRED_PROPERTY);
+    Assumptions.assumeTrue(
+        ci || NvmeCliIdentify.installed(),
+        "nvme-cli is not installed (Debian package nvme-cli; ci/setup installs it)");
+    Path output = results.resolve(NvmeCliIdentify.DIRECTORY);
+    Path error = output.resolve(NvmeCliIdentify.ERROR_FILE);
+    assertThat(error)
+        .as(
+            "the guest could not run nvme-cli: %s",
+            Files.exists(error) ? Files.readString(error).strip() : "")
+        .doesNotExist();
+    for (NvmeCliIdentify.Output o : NvmeCliIdentify.OUTPUTS) {
+      assertThat(output.resolve(o.file()))
+          .as(
+              "nvme %s %s -o json, saved by the guest; console:%n%s",
+              o.structure().command(), o.device(), run.tail(60))
+          .exists();
+    }
+    NvmeOptions options = NvmeOptions.builder().serial(SERIAL).build();
+    assertThat(NvmeCliIdentify.differences(output, options))
+        .as("fields nvme-cli prints differently for QEMU's controller and the model (%s)", output)
+        .isEmpty();
   }
 }
