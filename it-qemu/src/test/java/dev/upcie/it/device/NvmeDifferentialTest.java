@@ -36,21 +36,31 @@ import org.junit.jupiter.api.Timeout;
  * the host, where the only controller is the model, the stream runs on the model alone, which must
  * never throw, hang or go fatal.
  *
- * <p>{@code -Dupcie.nvme.differential.commands=N} sets the length (2,000 unless set; the nightly
- * run uses 100,000) and {@code -Dupcie.nvme.differential.seed=S} replays a stream: a divergence
- * prints both.
+ * <p>{@code -Dupcie.nvme.differential.commands=N} sets the length (2,000 unless set; {@code
+ * ci/nightly} runs 100,000 with a fresh seed) and {@code -Dupcie.nvme.differential.seed=S} replays
+ * a stream: a divergence prints both. On the Maven command line they reach the guest too.
  */
 public class NvmeDifferentialTest {
-  private static final long DEFAULT_SEED = 0x2026_1201L;
+  /** System property: the number of steps. */
+  public static final String COMMANDS = "upcie.nvme.differential.commands";
+
+  /** System property: the seed, decimal or 0x-hexadecimal. */
+  public static final String SEED = "upcie.nvme.differential.seed";
+
+  /** The seed CI runs, so that a red run replays exactly. */
+  public static final String DEFAULT_SEED = "0x20261201";
+
   private static final long UNMAPPED = 0x40_0000_0000L;
   private static final PciAddress MODEL = PciAddress.parse("0000:00:04.0");
 
   @Test
-  @Timeout(value = 15, unit = TimeUnit.MINUTES) // 2,000 steps take minutes in a TCG guest
+  // 2,000 steps take about two minutes in a TCG guest, the nightly 100,000 about two hours; the
+  // guest's own timeout (upcie.qemu.timeout) is what bounds a run.
+  @Timeout(value = 4, unit = TimeUnit.HOURS)
   void theModelAnswersARandomCommandStreamAsQemuDoes(
       @PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
-    long seed = Long.getLong("upcie.nvme.differential.seed", DEFAULT_SEED);
-    int commands = Integer.getInteger("upcie.nvme.differential.commands", 2000);
+    long seed = Long.decode(System.getProperty(SEED, DEFAULT_SEED));
+    int commands = Integer.getInteger(COMMANDS, 2000);
     boolean againstQemu = !GuestRun.backend().equals("sim");
     String serial = System.getProperty(GuestRun.NVME_SERIAL, NvmeOptions.DEFAULT_SERIAL);
     NvmeModel model = new NvmeModel(NvmeOptions.builder().serial(serial).build());

@@ -47,6 +47,12 @@ class QemuVfioIT {
           .bind("8086:2930", "vfio-pci")
           .before(NvmeCliIdentify.guestCommands())
           .property(GuestRun.NVME_SERIAL, SERIAL)
+          .property(
+              NvmeDifferentialTest.COMMANDS,
+              System.getProperty(NvmeDifferentialTest.COMMANDS, "2000"))
+          .property(
+              NvmeDifferentialTest.SEED,
+              System.getProperty(NvmeDifferentialTest.SEED, NvmeDifferentialTest.DEFAULT_SEED))
           .tests(
               List.of(
                   NvmeControllerRegistersTest.class,

@@ -224,14 +224,20 @@ final class DataPointer {
     }
   }
 
-  /** Copies the ranges into {@code destination}; where DMA faults it gets zeros, as in QEMU. */
-  void fromHost(DeviceDma dma, MemorySegment destination, long length) {
+  /**
+   * Copies the ranges into {@code destination}; where DMA faults it gets zeros, as in QEMU.
+   *
+   * @return false if any of it faulted
+   */
+  boolean fromHost(DeviceDma dma, MemorySegment destination, long length) {
     long at = 0;
+    boolean all = true;
     for (int i = 0; i < count && at < length; i++) {
       long piece = Math.min(lengths[i], length - at);
-      dma.read(addresses[i], destination, at, piece);
+      all &= dma.read(addresses[i], destination, at, piece);
       at += piece;
     }
+    return all;
   }
 
   private int add(long address, long length) {

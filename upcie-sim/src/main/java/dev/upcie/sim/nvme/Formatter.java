@@ -66,6 +66,7 @@ final class Formatter {
     }
     ns.store.zero(0, ns.store.size());
     ns.format(lbaf);
+    ns.extended = ((settings >>> 4) & 1) != 0;
     // QEMU's nvme_format_set: FLBAS = LBAF upper bits, MSET, LBAF lower bits; DPS = PIL, PI.
     ns.identify[26] = (byte) ((lbaf >>> 4) << 5 | ((settings >>> 4) & 1) << 4 | (lbaf & 0xf));
     ns.identify[29] = (byte) (((settings >>> 8) & 1) << 3 | pi);

@@ -18,6 +18,9 @@ final class Namespace {
   long writeCommands;
   int errorRecovery;
 
+  /** FLBAS.MSET, as the last Format NVM set it: metadata at the end of each block. */
+  boolean extended;
+
   Namespace(NamespaceOptions options) {
     this.options = options;
     this.nsid = options.nsid();

@@ -73,8 +73,8 @@ final class NvmCommands {
     long slba = cmd.get(ValueLayout.JAVA_LONG, NvmeCommandDescriptor.CDW10);
     int blocks = (cmd.get(ValueLayout.JAVA_INT, NvmeCommandDescriptor.CDW12) & 0xffff) + 1;
     return switch (opcode) {
-      case NvmeOpcodes.IO_READ -> read(ns, flags, slba, blocks);
-      case NvmeOpcodes.IO_WRITE -> write(ns, flags, slba, blocks);
+      case NvmeOpcodes.IO_READ -> transfer(ns, flags, slba, blocks, true);
+      case NvmeOpcodes.IO_WRITE -> transfer(ns, flags, slba, blocks, false);
       case NvmeOpcodes.IO_WRITE_ZEROES -> writeZeroes(ns, slba, blocks);
       case NvmeOpcodes.IO_COMPARE -> compare(ns, flags, slba, blocks);
       case NvmeOpcodes.IO_DATASET_MANAGEMENT -> datasetManagement(ns, flags);
@@ -101,7 +101,11 @@ final class NvmCommands {
     return NvmeStatus.SUCCESS;
   }
 
-  private int read(Namespace ns, int flags, long slba, int blocks) {
+  /**
+   * Read ({@code toHost}) or Write: QEMU's checks (MDTS, bounds, the data pointer), each adding
+   * DNR, then the data moved range by range between host memory and the namespace.
+   */
+  private int transfer(Namespace ns, int flags, long slba, int blocks, boolean toHost) {
     long length = ns.bytes(blocks);
     int status = checks(ns, slba, blocks, length);
     if (status == NvmeStatus.SUCCESS) {
@@ -114,32 +118,20 @@ final class NvmCommands {
     long offset = ns.bytes(slba);
     DataPointer data = c.data;
     for (int i = 0; i < data.count(); i++) {
-      ns.store.toHost(dma, data.address(i), offset, data.length(i));
+      if (toHost) {
+        ns.store.toHost(dma, data.address(i), offset, data.length(i));
+      } else {
+        ns.store.fromHost(dma, data.address(i), offset, data.length(i));
+      }
       offset += data.length(i);
     }
-    ns.bytesRead += length;
-    ns.readCommands++;
-    return NvmeStatus.SUCCESS;
-  }
-
-  private int write(Namespace ns, int flags, long slba, int blocks) {
-    long length = ns.bytes(blocks);
-    int status = checks(ns, slba, blocks, length);
-    if (status == NvmeStatus.SUCCESS) {
-      status = map(flags, length);
+    if (toHost) {
+      ns.bytesRead += length;
+      ns.readCommands++;
+    } else {
+      ns.bytesWritten += length;
+      ns.writeCommands++;
     }
-    if (status != NvmeStatus.SUCCESS) {
-      return status | DNR;
-    }
-    DeviceDma dma = c.dma();
-    long offset = ns.bytes(slba);
-    DataPointer data = c.data;
-    for (int i = 0; i < data.count(); i++) {
-      ns.store.fromHost(dma, data.address(i), offset, data.length(i));
-      offset += data.length(i);
-    }
-    ns.bytesWritten += length;
-    ns.writeCommands++;
     return NvmeStatus.SUCCESS;
   }
 
@@ -152,7 +144,12 @@ final class NvmCommands {
     return NvmeStatus.SUCCESS;
   }
 
-  /** Compare: QEMU returns its statuses without adding DNR here. */
+  /**
+   * Compare: QEMU returns its statuses without adding DNR here. On a namespace formatted with
+   * extended LBAs (MSET) QEMU copies the host's data block by block and checks each copy, so a DMA
+   * fault is a Data Transfer Error; otherwise a fault reads zeros. Only a compare that matches
+   * counts as a read in the SMART log.
+   */
   private int compare(Namespace ns, int flags, long slba, int blocks) {
     long length = ns.bytes(blocks);
     int status = checks(ns, slba, blocks, length);
@@ -163,13 +160,16 @@ final class NvmCommands {
       return status;
     }
     MemorySegment host = hostData(length);
-    c.data.fromHost(c.dma(), host, length);
+    if (!c.data.fromHost(c.dma(), host, length) && ns.extended) {
+      return NvmeStatus.DATA_TRANSFER_ERROR;
+    }
     ns.store.read(ns.bytes(slba), stored, length);
+    if (MemorySegment.mismatch(host, 0, length, stored, 0, length) != -1) {
+      return NvmeStatus.COMPARE_FAILURE;
+    }
     ns.bytesRead += length;
     ns.readCommands++;
-    return MemorySegment.mismatch(host, 0, length, stored, 0, length) == -1
-        ? NvmeStatus.SUCCESS
-        : NvmeStatus.COMPARE_FAILURE;
+    return NvmeStatus.SUCCESS;
   }
 
   /**
