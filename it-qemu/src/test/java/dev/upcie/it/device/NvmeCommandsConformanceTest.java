@@ -565,6 +565,50 @@ public class NvmeCommandsConformanceTest {
   }
 
   /**
+   * Doorbell Buffer Config (QEMU advertises it in OACS): once the shadow doorbells are set, the
+   * controller takes an I/O submission queue's tail from the shadow doorbell in memory, whatever
+   * the MMIO doorbell says, and writes the event index after each command.
+   */
+  @Test
+  void shadowDoorbellsTakeTheTailFromMemory(@PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
+    try (RawNvme controller = new RawNvme(nvme, 8)) {
+      DmaBuffer shadows = controller.buffer(4096);
+      DmaBuffer eventIndexes = controller.buffer(4096);
+      Completion config =
+          controller.admin(
+              Command.of(NvmeOpcodes.ADMIN_DOORBELL_BUFFER_CONFIG)
+                  .prp1(address(shadows))
+                  .prp2(address(eventIndexes)));
+      assertThat(config.status()).as("Doorbell Buffer Config: %s", config).isZero();
+      assertThat(
+              controller
+                  .admin(
+                      Command.of(NvmeOpcodes.ADMIN_DOORBELL_BUFFER_CONFIG)
+                          .prp1(address(shadows) + 8)
+                          .prp2(address(eventIndexes)))
+                  .status())
+          .as("shadow doorbells not page-aligned")
+          .isEqualTo(NvmeStatus.INVALID_FIELD | DNR);
+      RawNvme.Queue io = controller.ioQueues(1, 8, 8);
+
+      io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1));
+      io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1));
+      // The shadow SQ 1 tail (at 8 bytes per queue pair) says 2; the MMIO doorbell says 1.
+      shadows.segment().set(ValueLayout.JAVA_INT, 8, 2);
+      controller.submissionDoorbell(1, 1);
+
+      Completion first = io.next();
+      Completion second = io.next();
+      assertThat(first.status()).isZero();
+      assertThat(second.status()).isZero();
+      assertThat(second.sqHead()).as("both fetched").isEqualTo(2);
+      assertThat(eventIndexes.segment().get(ValueLayout.JAVA_INT, 8))
+          .as("the SQ event index")
+          .isEqualTo(2);
+    }
+  }
+
+  /**
    * An Asynchronous Event Request waits; a doorbell write for a queue that does not exist completes
    * it with an error event (invalid doorbell register, error log page); past the limit (AERL 3, so
    * four outstanding), another is refused.

@@ -174,11 +174,11 @@ final class Controller {
   private void completionHead(int qid, int head) {
     CompletionQueue cq = qid < cqs.length ? cqs[qid] : null;
     if (cq == null) {
-      event(Events.ERROR, Events.INVALID_DOORBELL_REGISTER, Events.LOG_ERROR_INFO);
+      doorbellEvent(Events.INVALID_DOORBELL_REGISTER);
       return;
     }
     if (head >= cq.size) {
-      event(Events.ERROR, Events.INVALID_DOORBELL_VALUE, Events.LOG_ERROR_INFO);
+      doorbellEvent(Events.INVALID_DOORBELL_VALUE);
       return;
     }
     boolean wasFull = cq.full();
@@ -200,11 +200,11 @@ final class Controller {
   private void submissionTail(int qid, int tail) {
     SubmissionQueue sq = qid < sqs.length ? sqs[qid] : null;
     if (sq == null) {
-      event(Events.ERROR, Events.INVALID_DOORBELL_REGISTER, Events.LOG_ERROR_INFO);
+      doorbellEvent(Events.INVALID_DOORBELL_REGISTER);
       return;
     }
     if (tail >= sq.size) {
-      event(Events.ERROR, Events.INVALID_DOORBELL_VALUE, Events.LOG_ERROR_INFO);
+      doorbellEvent(Events.INVALID_DOORBELL_VALUE);
       return;
     }
     sq.tail = tail;
@@ -493,11 +493,18 @@ final class Controller {
     return true;
   }
 
-  /** Queues an event, if any request is outstanding to carry it (QEMU drops it otherwise). */
-  void event(int type, int info, int logPage) {
-    if (outstandingAers == 0) {
-      return;
+  /**
+   * An invalid doorbell write: an error event, but only if a request waits to carry it (QEMU's
+   * {@code nvme_process_db} drops it otherwise).
+   */
+  private void doorbellEvent(int info) {
+    if (outstandingAers > 0) {
+      event(Events.ERROR, info, Events.LOG_ERROR_INFO);
     }
+  }
+
+  /** Queues an event (up to QEMU's 64) until an Asynchronous Event Request carries it. */
+  void event(int type, int info, int logPage) {
     if (queuedEvents == events.length) {
       return;
     }

@@ -277,6 +277,13 @@ class SimulatedNvmeTest {
       assertThat(aer).isPositive();
       assertThatThrownBy(() -> model.faults().removeNamespace(2))
           .hasMessageContaining("no namespace 2");
+
+      // With no request waiting, the event is queued (as QEMU's nvme_enqueue_event does) and
+      // carried by the next one.
+      model.faults().removeNamespace(1);
+      admin.submit(0, command(NvmeOpcodes.ADMIN_ASYNC_EVENT_REQUEST));
+      assertThat(admin.next(0)).as("the queued notice").contains(0);
+      assertThat(admin.dw0OfLast(0)).isEqualTo(0x040002);
     }
   }
 
