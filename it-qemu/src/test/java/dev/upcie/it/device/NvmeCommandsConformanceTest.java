@@ -422,9 +422,12 @@ public class NvmeCommandsConformanceTest {
   void aFullCompletionQueueHoldsCompletionsBack(@PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
     try (RawNvme controller = new RawNvme(nvme, 8)) {
       RawNvme.Queue io = controller.ioQueues(1, 4, 2);
-      int first = io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1));
-      int second = io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1));
-      int third = io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1));
+      // Reads past the end: QEMU completes them while it fetches, in order (a valid command would
+      // complete from its block layer, in whatever order that finishes).
+      Command pastTheEnd = Command.of(NvmeOpcodes.IO_READ).nsid(1).lba(NAMESPACE_BYTES / 512, 1);
+      int first = io.place(pastTheEnd);
+      int second = io.place(pastTheEnd);
+      int third = io.place(pastTheEnd);
       io.ring();
       Completion one =
           org.awaitility.Awaitility.await()
@@ -433,6 +436,7 @@ public class NvmeCommandsConformanceTest {
               .until(io::peek, java.util.Optional::isPresent)
               .orElseThrow();
       assertThat(one.cid()).isEqualTo(first);
+      assertThat(one.status()).isEqualTo(NvmeStatus.LBA_OUT_OF_RANGE | DNR);
       assertThat(one.phase()).isTrue();
       assertThat(one.sqHead()).as("all three fetched").isEqualTo(3);
       // Head still at entry 0: the queue is full with one entry; entry 1 must stay old.
@@ -446,6 +450,40 @@ public class NvmeCommandsConformanceTest {
       assertThat(three.cid()).isEqualTo(third);
       assertThat(three.phase()).as("entry 0 again: the phase flipped").isFalse();
       assertThat(three.sqHead()).isEqualTo(3);
+    }
+  }
+
+  /**
+   * A submission queue of four entries has four requests. With its completions held back by a full
+   * completion queue, it stops being fetched from once all four wait; when the host frees a
+   * completion entry, fetching resumes without another doorbell, and every command completes.
+   */
+  @Test
+  void aStalledSubmissionQueueResumesWhenCompletionsDrain(
+      @PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
+    try (RawNvme controller = new RawNvme(nvme, 8)) {
+      RawNvme.Queue io = controller.ioQueues(1, 4, 2);
+      java.util.Set<Integer> submitted = new java.util.TreeSet<>();
+      for (int i = 0; i < 3; i++) {
+        submitted.add(io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1)));
+      }
+      io.ring();
+      org.awaitility.Awaitility.await()
+          .pollInSameThread()
+          .atMost(RawNvme.COMPLETION)
+          .until(io::peek, java.util.Optional::isPresent);
+      for (int i = 0; i < 3; i++) {
+        submitted.add(io.place(Command.of(NvmeOpcodes.IO_FLUSH).nsid(1)));
+      }
+      io.ring(); // two are fetched, then all four requests wait; the sixth stays in the queue
+
+      java.util.Set<Integer> completed = new java.util.TreeSet<>();
+      for (int i = 0; i < 6; i++) {
+        Completion done = io.next();
+        assertThat(done.status()).as("%s", done).isZero();
+        completed.add(done.cid());
+      }
+      assertThat(completed).as("every command, the stalled one included").isEqualTo(submitted);
     }
   }
 

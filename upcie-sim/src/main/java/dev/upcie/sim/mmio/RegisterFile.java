@@ -54,6 +54,9 @@ public final class RegisterFile implements Mmio {
   private final Register[] registers;
   private final WriteHook[] hooks;
   private final long extent;
+  private final long rangeFrom;
+  private final long rangeTo;
+  private final RangeWriteHook rangeHook;
   private volatile Trace trace;
   private volatile Object traceName;
 
@@ -71,6 +74,9 @@ public final class RegisterFile implements Mmio {
     this.registers = b.registers.clone();
     this.hooks = b.hooks.clone();
     this.extent = values.length * 8L;
+    this.rangeFrom = b.rangeFrom;
+    this.rangeTo = b.rangeTo;
+    this.rangeHook = b.rangeHook;
     this.traceName = name;
   }
 
@@ -234,6 +240,9 @@ public final class RegisterFile implements Mmio {
     if (second != null) {
       hook(second, offset, value);
     }
+    if (first == null && rangeHook != null && offset >= rangeFrom && offset < rangeTo) {
+      rangeHook.written(offset, value, width);
+    }
   }
 
   private void hook(Register register, long offset, long value) {
@@ -286,12 +295,19 @@ public final class RegisterFile implements Mmio {
     private final String name;
     private final long size;
     private final List<Register> declared = new ArrayList<>();
+    // The registers by name and the 4-byte slots they take, so declaring stays linear: a device
+    // such as NVMe declares a thousand doorbells.
+    private final java.util.Set<Register> known = new java.util.HashSet<>();
+    private final java.util.BitSet taken = new java.util.BitSet();
     private final List<Long> resetValues = new ArrayList<>();
     private final List<Field> fields = new ArrayList<>();
     private final List<FieldAccess> accesses = new ArrayList<>();
     private final java.util.Map<Register, WriteHook> writeHooks = new java.util.HashMap<>();
     private WidthRule widthRule = WidthRule.BYTES;
     private long unimplemented;
+    private long rangeFrom;
+    private long rangeTo;
+    private RangeWriteHook rangeHook;
     // Filled by build(), for the constructor.
     private long[] reset;
     private long[] rw;
@@ -337,12 +353,18 @@ public final class RegisterFile implements Mmio {
             register + ": simulated registers are 32 or 64 bits wide");
       }
       Mmio.checkAccess(name, size, register.offset(), register.width());
-      for (Register other : declared) {
-        if (register.offset() < other.offset() + other.width()
-            && other.offset() < register.offset() + register.width()) {
-          throw new IllegalArgumentException(register + " overlaps " + other);
+      int first = (int) (register.offset() >>> 2);
+      int slots = register.width() / 4;
+      if (taken.nextSetBit(first) != -1 && taken.nextSetBit(first) < first + slots) {
+        for (Register other : declared) {
+          if (register.offset() < other.offset() + other.width()
+              && other.offset() < register.offset() + register.width()) {
+            throw new IllegalArgumentException(register + " overlaps " + other);
+          }
         }
       }
+      taken.set(first, first + slots);
+      known.add(register);
       declared.add(register);
       resetValues.add(resetValue);
       fields.add(register.field("all", 0, register.width() * 8));
@@ -356,7 +378,7 @@ public final class RegisterFile implements Mmio {
      * @throws IllegalArgumentException if the field's register is not declared yet
      */
     public Builder field(Field field, FieldAccess access) {
-      if (!declared.contains(field.register())) {
+      if (!known.contains(field.register())) {
         throw new IllegalArgumentException(
             "declare " + field.register() + " before its field " + field.name());
       }
@@ -371,12 +393,37 @@ public final class RegisterFile implements Mmio {
      * @throws IllegalArgumentException if the register is not declared yet, or has a hook
      */
     public Builder onWrite(Register register, WriteHook hook) {
-      if (!declared.contains(register)) {
+      if (!known.contains(register)) {
         throw new IllegalArgumentException("declare " + register + " before its write hook");
       }
       if (writeHooks.putIfAbsent(register, Objects.requireNonNull(hook, "hook")) != null) {
         throw new IllegalArgumentException(register + " already has a write hook");
       }
+      return this;
+    }
+
+    /**
+     * Runs {@code hook} after each host write at an offset from {@code from} up to {@code to} that
+     * no declared register decodes. Reads there are unimplemented space. One range per file.
+     *
+     * @throws IllegalArgumentException if the range is empty, outside the file, or already set
+     */
+    public Builder onWrite(long from, long to, RangeWriteHook hook) {
+      if (from < 0 || to <= from || to > size) {
+        throw new IllegalArgumentException(
+            "write range 0x"
+                + Long.toHexString(from)
+                + "-0x"
+                + Long.toHexString(to)
+                + " is not within "
+                + name);
+      }
+      if (rangeHook != null) {
+        throw new IllegalArgumentException(name + " already has a write range");
+      }
+      this.rangeFrom = from;
+      this.rangeTo = to;
+      this.rangeHook = Objects.requireNonNull(hook, "hook");
       return this;
     }
 

@@ -194,6 +194,13 @@ final class Controller {
     }
     if (wasFull) {
       post(cq);
+      // As QEMU's nvme_post_cqes: a submission queue whose requests all waited on this queue
+      // is fetched from again now that some came back.
+      for (SubmissionQueue sq : sqs) {
+        if (sq != null && sq.cq == cq && !sq.empty() && sq.freeRequests > 0) {
+          process(sq);
+        }
+      }
     }
   }
 

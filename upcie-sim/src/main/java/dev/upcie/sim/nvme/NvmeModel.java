@@ -3,7 +3,6 @@ package dev.upcie.sim.nvme;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciCapability;
 import dev.upcie.pci.PciId;
-import dev.upcie.register.Register;
 import dev.upcie.sim.mmio.FieldAccess;
 import dev.upcie.sim.mmio.RegisterFile;
 import dev.upcie.sim.model.DeviceModel;
@@ -84,8 +83,8 @@ public final class NvmeModel implements DeviceModel {
   private ModelContext context;
 
   /**
-   * QEMU 7.2's controller with its defaults and one 64 MiB namespace: {@link
-   * NvmeOptions#defaults()}.
+   * QEMU 7.2's controller with its defaults and two 64 MiB namespaces (512-byte and 4 KiB blocks):
+   * {@link NvmeOptions#defaults()}.
    */
   public NvmeModel() {
     this(NvmeOptions.defaults());
@@ -115,14 +114,12 @@ public final class NvmeModel implements DeviceModel {
             .onWrite(NvmeRegisters.CC, written -> configured())
             .onWrite(NvmeRegisters.INTMS, this::maskInterrupts)
             .onWrite(NvmeRegisters.INTMC, this::unmaskInterrupts);
-    // QEMU takes every write from the first doorbell to the MSI-X table as a doorbell; those past
-    // the last queue are for queues that do not exist.
-    for (long offset = NvmeRegisters.DOORBELLS; offset < msixTable; offset += 4) {
-      long at = offset;
-      Register doorbell = new Register(((offset >>> 2) & 1) == 0 ? "SQTDBL" : "CQHDBL", offset, 4);
-      bar.register(doorbell, 0, FieldAccess.WO)
-          .onWrite(doorbell, value -> controller().doorbell(at, value));
-    }
+    // QEMU takes every write from the first doorbell to the MSI-X table as a doorbell (those past
+    // the last queue are for queues that do not exist), and reads there as 0.
+    bar.onWrite(
+        NvmeRegisters.DOORBELLS,
+        msixTable,
+        (offset, value, width) -> controller().doorbell(offset, value & 0xffff_ffffL));
     this.bar0 = bar.build();
     this.controller = new Controller(options, bar0, VENDOR, SUBSYSTEM_VENDOR);
     this.faults = new NvmeFaults(controller, this);
@@ -165,6 +162,7 @@ public final class NvmeModel implements DeviceModel {
     }
   }
 
+  // The doorbells' hooks are made before the controller exists: they reach it through this.
   private Controller controller() {
     return controller;
   }

@@ -38,6 +38,30 @@ class RegisterFileTest {
           .build();
 
   @Test
+  void aWriteRangeTakesWhatNoRegisterDecodesThereAndReadsAsUnimplemented() {
+    List<String> writes = new ArrayList<>();
+    RegisterFile file =
+        RegisterFile.builder("BAR0", 0x2000)
+            .register(CTRL, 0, FieldAccess.RW)
+            .onWrite(
+                0x1000,
+                0x1800,
+                (offset, value, width) -> writes.add(offset + "=" + value + "/" + width))
+            .build();
+
+    file.putIntVolatile(0x1000, 7);
+    file.putLongVolatile(0x1008, 0x1_0000_0002L);
+    file.putIntVolatile(0x1800, 9); // past the range: dropped
+    file.putIntVolatile(CTRL.offset(), 3); // a register: not the range's
+
+    assertThat(writes).containsExactly("4096=7/4", "4104=4294967298/8");
+    assertThat(file.getIntVolatile(0x1000)).as("reads as unimplemented space").isZero();
+    assertThatThrownBy(() ->
+            RegisterFile.builder("BAR0", 0x100).onWrite(0x80, 0x200, (offset, value, width) -> {}))
+        .hasMessageContaining("not within BAR0");
+  }
+
+  @Test
   void readOnlyRegistersIgnoreHostWrites() {
     registers.putLongVolatile(0x00, 0);
     registers.putIntVolatile(0x04, 0);
