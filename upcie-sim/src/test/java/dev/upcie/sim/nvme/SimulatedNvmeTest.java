@@ -45,6 +45,29 @@ class SimulatedNvmeTest {
         .build();
   }
 
+  /** A machine with {@code model}, its function open, a DMA heap, and the admin queues enabled. */
+  private static final class Rig implements AutoCloseable {
+    final SimMachine machine;
+    final PciDeviceHandle nvme;
+    final DmaHeap heap;
+    final AdminPair admin;
+
+    Rig(NvmeModel model) {
+      machine = machine(model);
+      nvme = machine.open(NVME);
+      heap = nvme.dma().heap(1 << 20);
+      nvme.config().enableBusMaster();
+      admin = new AdminPair(nvme, heap);
+    }
+
+    @Override
+    public void close() {
+      heap.close();
+      nvme.close();
+      machine.close();
+    }
+  }
+
   @Test
   void bar0AndMsixFollowTheQueueAndVectorCountsAsQemuSizesThem() {
     NvmeModel many =
@@ -132,11 +155,9 @@ class SimulatedNvmeTest {
    */
   @Test
   void aDataPageOutsideEveryMappingIsAFaultButNotAnError() {
-    try (SimMachine machine = machine(new NvmeModel());
-        PciDeviceHandle nvme = machine.open(NVME);
-        DmaHeap heap = nvme.dma().heap(1 << 20)) {
-      nvme.config().enableBusMaster();
-      AdminPair admin = new AdminPair(nvme, heap);
+    try (Rig rig = new Rig(new NvmeModel())) {
+      SimMachine machine = rig.machine;
+      AdminPair admin = rig.admin;
       int status = admin.run(identify(0x6000_0000L));
       assertThat(status).isEqualTo(NvmeStatus.SUCCESS);
       assertThat(machine.iommu().faults()).extracting(DmaFault::address).contains(0x6000_0000L);
@@ -149,11 +170,9 @@ class SimulatedNvmeTest {
     NvmeModel model =
         new NvmeModel(
             NvmeOptions.builder().namespace(NamespaceOptions.file(image, 1 << 20, 4096)).build());
-    try (SimMachine machine = machine(model);
-        PciDeviceHandle nvme = machine.open(NVME);
-        DmaHeap heap = nvme.dma().heap(1 << 20)) {
-      nvme.config().enableBusMaster();
-      AdminPair admin = new AdminPair(nvme, heap);
+    try (Rig rig = new Rig(model)) {
+      DmaHeap heap = rig.heap;
+      AdminPair admin = rig.admin;
       admin.ioQueues();
       DmaBuffer data = heap.allocate(4096, 4096);
       data.segment().fill((byte) 0x3c);
@@ -170,11 +189,9 @@ class SimulatedNvmeTest {
   @Test
   void aFailedCommandCompletesWithTheInjectedStatusAndIsNotExecuted() {
     NvmeModel model = new NvmeModel();
-    try (SimMachine machine = machine(model);
-        PciDeviceHandle nvme = machine.open(NVME);
-        DmaHeap heap = nvme.dma().heap(1 << 20)) {
-      nvme.config().enableBusMaster();
-      AdminPair admin = new AdminPair(nvme, heap);
+    try (Rig rig = new Rig(model)) {
+      DmaHeap heap = rig.heap;
+      AdminPair admin = rig.admin;
       admin.ioQueues();
       DmaBuffer data = heap.allocate(4096, 4096);
       data.segment().fill((byte) 0x11);
@@ -196,11 +213,10 @@ class SimulatedNvmeTest {
   @Test
   void aDelayedCompletionArrivesWhenVirtualTimeComesAndADroppedOneNever() {
     NvmeModel model = new NvmeModel();
-    try (SimMachine machine = machine(model);
-        PciDeviceHandle nvme = machine.open(NVME);
-        DmaHeap heap = nvme.dma().heap(1 << 20)) {
-      nvme.config().enableBusMaster();
-      AdminPair admin = new AdminPair(nvme, heap);
+    try (Rig rig = new Rig(model)) {
+      SimMachine machine = rig.machine;
+      DmaHeap heap = rig.heap;
+      AdminPair admin = rig.admin;
       DmaBuffer data = heap.allocate(4096, 4096);
       model
           .faults()
@@ -245,11 +261,9 @@ class SimulatedNvmeTest {
   @Test
   void aRemovedNamespaceLeavesTheListFailsItsCommandsAndIsAnnounced() {
     NvmeModel model = new NvmeModel();
-    try (SimMachine machine = machine(model);
-        PciDeviceHandle nvme = machine.open(NVME);
-        DmaHeap heap = nvme.dma().heap(1 << 20)) {
-      nvme.config().enableBusMaster();
-      AdminPair admin = new AdminPair(nvme, heap);
+    try (Rig rig = new Rig(model)) {
+      DmaHeap heap = rig.heap;
+      AdminPair admin = rig.admin;
       admin.ioQueues();
       DmaBuffer data = heap.allocate(4096, 4096);
       int aer = admin.submit(0, command(NvmeOpcodes.ADMIN_ASYNC_EVENT_REQUEST));
@@ -289,11 +303,10 @@ class SimulatedNvmeTest {
 
   @Test
   void theTraceShowsCommandsAndCompletionsDecoded() {
-    try (SimMachine machine = machine(new NvmeModel());
-        PciDeviceHandle nvme = machine.open(NVME);
-        DmaHeap heap = nvme.dma().heap(1 << 20)) {
-      nvme.config().enableBusMaster();
-      AdminPair admin = new AdminPair(nvme, heap);
+    try (Rig rig = new Rig(new NvmeModel())) {
+      SimMachine machine = rig.machine;
+      DmaHeap heap = rig.heap;
+      AdminPair admin = rig.admin;
       admin.ioQueues();
       DmaBuffer data = heap.allocate(4096, 4096);
       MemorySegment beyond = read(data.deviceAddress().value());
