@@ -222,11 +222,11 @@ final class AdminCommands {
     int csi = cdw(44) >>> 24;
     int nsid = nsid();
     return switch (cns) {
-      case 0x00, 0x11 -> identifyNamespace(nsid, false);
+      case 0x00, 0x11 -> identifyNamespace(nsid);
       case 0x01 -> toHost(c.identifyController, 0, IdentifyData.SIZE);
       case 0x02, 0x10 -> namespaceList(nsid, -1);
       case 0x03 -> descriptors(nsid);
-      case 0x05, 0x1b -> identifyNamespace(nsid, csi != 0);
+      case 0x05, 0x1b -> identifyNamespaceForCommandSet(nsid, csi);
       case 0x06 ->
           csi == 0
               ? toHost(IdentifyData.nvmController(c.dmrsl()), 0, IdentifyData.SIZE)
@@ -240,21 +240,27 @@ final class AdminCommands {
     };
   }
 
-  /** Namespace data; {@code otherSet} asks for a command set other than NVM (CNS 05h, CSI != 0). */
-  private int identifyNamespace(int nsid, boolean otherSet) {
+  /** Identify Namespace (CNS 00h and 11h): an inactive namespace reads as zeros. */
+  private int identifyNamespace(int nsid) {
     if (!nsidValid(nsid) || nsid == NSID_BROADCAST) {
       return NvmeStatus.INVALID_NAMESPACE | DNR;
     }
     Namespace ns = namespace(nsid);
-    if (ns == null) {
+    return ns == null ? empty() : toHost(ns.identify, 0, IdentifyData.SIZE);
+  }
+
+  /**
+   * I/O Command Set specific Identify Namespace (CNS 05h and 1bh): for the NVM command set all
+   * zeros with QEMU's formats (no protection information); any other set is an invalid field.
+   */
+  private int identifyNamespaceForCommandSet(int nsid, int csi) {
+    if (!nsidValid(nsid) || nsid == NSID_BROADCAST) {
+      return NvmeStatus.INVALID_NAMESPACE | DNR;
+    }
+    if (namespace(nsid) == null || csi == 0) {
       return empty();
     }
-    int cns = cdw(40) & 0xff;
-    if (cns == 0x05 || cns == 0x1b) {
-      // The NVM command set's namespace data: all zeros for QEMU's formats without protection.
-      return otherSet ? NvmeStatus.INVALID_FIELD | DNR : empty();
-    }
-    return toHost(ns.identify, 0, IdentifyData.SIZE);
+    return NvmeStatus.INVALID_FIELD | DNR;
   }
 
   private int empty() {

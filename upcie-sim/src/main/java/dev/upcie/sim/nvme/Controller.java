@@ -116,12 +116,8 @@ final class Controller {
   /** QEMU's {@code nvme_ctrl_reset}: every queue, event and pending interrupt is dropped. */
   synchronized void reset() {
     generation++;
-    for (int i = 0; i < sqs.length; i++) {
-      sqs[i] = null;
-    }
-    for (int i = 0; i < cqs.length; i++) {
-      cqs[i] = null;
-    }
+    java.util.Arrays.fill(sqs, null);
+    java.util.Arrays.fill(cqs, null);
     queuedEvents = 0;
     aerMask = 0;
     outstandingAers = 0;

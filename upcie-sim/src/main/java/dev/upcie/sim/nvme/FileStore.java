@@ -30,7 +30,14 @@ final class FileStore implements BlockStore {
       this.mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, size, Arena.ofAuto());
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot back a simulated namespace with " + file + ": " + e.getMessage(), e);
+          "cannot back a simulated namespace with "
+              + file
+              + ": "
+              + e.getMessage()
+              + " (the directory must exist and be writable, with room for a sparse file of "
+              + size
+              + " bytes)",
+          e);
     }
   }
 

@@ -49,7 +49,11 @@ public record NamespaceOptions(int nsid, long bytes, int blockSize, Optional<Pat
     }
   }
 
-  /** A namespace of {@code bytes} in sparse memory. */
+  /**
+   * A namespace of {@code bytes} in sparse memory. The blocks written take native memory, counted
+   * against the JVM's direct-memory limit (the heap size unless {@code -XX:MaxDirectMemorySize}
+   * says otherwise): a test that fills a large namespace raises that limit, or uses {@link #file}.
+   */
   public static NamespaceOptions sparse(long bytes, int blockSize) {
     return new NamespaceOptions(0, bytes, blockSize, Optional.empty());
   }

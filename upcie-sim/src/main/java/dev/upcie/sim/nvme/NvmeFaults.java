@@ -91,7 +91,18 @@ public final class NvmeFaults {
   public void removeNamespace(int nsid) {
     synchronized (controller) {
       if (!controller.removeNamespace(nsid)) {
-        throw new IllegalArgumentException("the controller has no namespace " + nsid);
+        StringBuilder present = new StringBuilder();
+        for (Namespace ns : controller.namespaces) {
+          if (ns != null) {
+            present.append(present.isEmpty() ? "" : ", ").append(ns.nsid);
+          }
+        }
+        throw new IllegalArgumentException(
+            "the controller has no namespace "
+                + nsid
+                + " to remove (it has "
+                + (present.isEmpty() ? "none" : present)
+                + ")");
       }
     }
   }
