@@ -20,6 +20,7 @@ module dev.upcie.core {
   exports dev.upcie.memory;
   exports dev.upcie.mmio;
   exports dev.upcie.nvme;
+  exports dev.upcie.nvme.driver;
   exports dev.upcie.pci;
   exports dev.upcie.procfs;
   exports dev.upcie.register;

@@ -161,7 +161,10 @@ public class NvmeDifferentialTest {
     private final DmaBuffer lists;
     private final String name;
 
+    private final PciDeviceHandle handle;
+
     Side(PciDeviceHandle handle, String name) {
+      this.handle = handle;
       this.name = name;
       this.nvme = new RawNvme(handle, 32);
       this.bar0 = nvme.bar0;
@@ -355,9 +358,26 @@ public class NvmeDifferentialTest {
       return lists.deviceAddress().value() + page * 4096L;
     }
 
+    /**
+     * Disables the controller, then, through a fresh admin queue (the stream may have left the old
+     * one anywhere), formats both namespaces back to the block sizes the guest gave them: the
+     * stream's Format NVM commands change them, and later test classes meet the same controller.
+     */
     @Override
     public void close() {
       nvme.close();
+      try (RawNvme fresh = new RawNvme(handle, 2)) {
+        int[][] formats = {{1, 0}, {2, 4}}; // nsid, LBA format: 512 and 4096 bytes, no metadata
+        for (int[] format : formats) {
+          Completion done =
+              fresh.admin(
+                  Command.of(NvmeOpcodes.ADMIN_FORMAT_NVM).nsid(format[0]).cdw(10, format[1]));
+          if (done.status() != 0) {
+            throw new AssertionError(
+                name + ": Format NVM of namespace " + format[0] + " back: " + done);
+          }
+        }
+      }
     }
   }
 }

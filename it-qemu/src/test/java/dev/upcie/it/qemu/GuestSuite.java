@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
@@ -194,15 +195,19 @@ final class GuestSuite {
   }
 
   /**
-   * The number of tests the suite's classes run in the guest: each test method, and each
-   * parameterized one once (in a guest they run on the one machine there is).
+   * The number of tests the suite's classes run in the guest: each test method, each parameterized
+   * one once per {@code @CsvSource} row, and other parameterized ones once (their sources name
+   * machines, and in a guest they run on the one machine there is).
    */
   int testCount() {
     int count = 0;
     for (Class<?> c : tests) {
       for (Method m : c.getDeclaredMethods()) {
-        if (m.isAnnotationPresent(Test.class) || m.isAnnotationPresent(ParameterizedTest.class)) {
+        if (m.isAnnotationPresent(Test.class)) {
           count++;
+        } else if (m.isAnnotationPresent(ParameterizedTest.class)) {
+          CsvSource rows = m.getAnnotation(CsvSource.class);
+          count += rows == null ? 1 : rows.value().length;
         }
       }
     }

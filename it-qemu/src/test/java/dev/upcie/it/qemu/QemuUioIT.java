@@ -8,6 +8,8 @@ import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeCommandsConformanceTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
+import dev.upcie.it.device.NvmeDriverTest;
+import dev.upcie.it.device.NvmeDriverVersusNvmeCliTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.UioDmaMaskTest;
 import java.nio.file.Path;
@@ -34,13 +36,17 @@ class QemuUioIT {
           .modules("nvme", "uio_pci_generic")
           .bind("1b36:0010", "uio_pci_generic")
           .bind("1234:11e8", "uio_pci_generic")
+          .before(NvmeCliIdentify.guestCommands())
           .property(GuestRun.NVME_SERIAL, SERIAL)
+          .property(NvmeDriverVersusNvmeCliTest.DIRECTORY, "$RESULTS/" + NvmeCliIdentify.DIRECTORY)
           .tests(
               List.of(
                   NvmeControllerRegistersTest.class,
                   QemuNvmeConformanceTest.class,
                   NvmeCommandsConformanceTest.class,
                   NvmeAdminQueueTest.class,
+                  NvmeDriverTest.class,
+                  NvmeDriverVersusNvmeCliTest.class,
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
                   UioDmaMaskTest.class));

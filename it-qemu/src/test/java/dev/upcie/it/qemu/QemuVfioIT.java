@@ -12,6 +12,8 @@ import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeCommandsConformanceTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.NvmeDifferentialTest;
+import dev.upcie.it.device.NvmeDriverTest;
+import dev.upcie.it.device.NvmeDriverVersusNvmeCliTest;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.VfioGroupsTest;
 import dev.upcie.memory.HugepageRegionTest;
@@ -47,6 +49,7 @@ class QemuVfioIT {
           .bind("8086:2930", "vfio-pci")
           .before(NvmeCliIdentify.guestCommands())
           .property(GuestRun.NVME_SERIAL, SERIAL)
+          .property(NvmeDriverVersusNvmeCliTest.DIRECTORY, "$RESULTS/" + NvmeCliIdentify.DIRECTORY)
           .property(
               NvmeDifferentialTest.COMMANDS,
               System.getProperty(NvmeDifferentialTest.COMMANDS, "2000"))
@@ -60,6 +63,8 @@ class QemuVfioIT {
                   NvmeCommandsConformanceTest.class,
                   NvmeDifferentialTest.class,
                   NvmeAdminQueueTest.class,
+                  NvmeDriverTest.class,
+                  NvmeDriverVersusNvmeCliTest.class,
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
                   VfioGroupsTest.class,

@@ -1,5 +1,6 @@
 package dev.upcie.sim.model;
 
+import dev.upcie.support.WaitClock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -47,6 +48,30 @@ public final class VirtualTime implements Scheduler {
   }
 
   /** How much work is scheduled and not yet run. */
+  /**
+   * This time as a driver's {@link WaitClock}: a driver polling a device pauses by advancing it, so
+   * whatever the device scheduled (a delayed completion, readiness) happens, and a timeout of
+   * seconds passes in as many polls as it takes instead of in seconds.
+   */
+  public WaitClock waitClock() {
+    return new WaitClock() {
+      @Override
+      public long nanoTime() {
+        return VirtualTime.this.nanoTime();
+      }
+
+      @Override
+      public void pause(long nanos) {
+        advance(Duration.ofNanos(Math.max(nanos, 1_000)));
+      }
+
+      @Override
+      public String toString() {
+        return "WaitClock[" + VirtualTime.this + "]";
+      }
+    };
+  }
+
   public synchronized int pending() {
     return queue.size();
   }

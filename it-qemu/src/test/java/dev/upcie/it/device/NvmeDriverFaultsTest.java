@@ -1,0 +1,254 @@
+package dev.upcie.it.device;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.upcie.memory.DmaBuffer;
+import dev.upcie.memory.DmaHeap;
+import dev.upcie.nvme.NvmeOpcodes;
+import dev.upcie.nvme.NvmeStatus;
+import dev.upcie.nvme.driver.NvmeCommandException;
+import dev.upcie.nvme.driver.NvmeController;
+import dev.upcie.nvme.driver.NvmeControllerFatalException;
+import dev.upcie.nvme.driver.NvmeControllerOptions;
+import dev.upcie.nvme.driver.NvmeNamespace;
+import dev.upcie.nvme.driver.NvmeQueuePair;
+import dev.upcie.nvme.driver.NvmeTimeoutException;
+import dev.upcie.nvme.driver.QueuePairOptions;
+import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciDeviceHandle;
+import dev.upcie.sim.SimMachine;
+import dev.upcie.sim.nvme.CommandMatch;
+import dev.upcie.sim.nvme.NamespaceOptions;
+import dev.upcie.sim.nvme.NvmeModel;
+import dev.upcie.sim.nvme.NvmeOptions;
+import dev.upcie.sim.sysfs.SimDriver;
+import dev.upcie.sim.sysfs.SimFunction;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The NVMe driver's failure paths, driven by the simulated controller's fault injection on virtual
+ * time (so a 7.5-second timeout costs no wall-clock seconds). Host only: QEMU's device cannot be
+ * told to fail a command, drop a completion or die, which is what the simulator is for.
+ */
+class NvmeDriverFaultsTest {
+  private static final PciAddress NVME = PciAddress.parse("0000:00:05.0");
+
+  private SimMachine machine;
+  private NvmeModel model;
+  private PciDeviceHandle device;
+
+  private NvmeController open(NvmeOptions options, NvmeControllerOptions.Builder driver) {
+    model = new NvmeModel(options);
+    machine =
+        SimMachine.builder()
+            .virtualTime()
+            .driver(SimDriver.overrideOnly("vfio-pci"))
+            .device(SimFunction.builder(NVME.toString()).iommuGroup(5).driver("vfio-pci"), model)
+            .build();
+    device = machine.open(NVME);
+    return NvmeController.open(device, driver.clock(machine.virtualTime().waitClock()).build());
+  }
+
+  private NvmeController open() {
+    return open(NvmeOptions.defaults(), NvmeControllerOptions.builder());
+  }
+
+  @AfterEach
+  void closeTheMachine() {
+    if (device != null) {
+      device.close();
+    }
+    if (machine != null) {
+      machine.close();
+    }
+  }
+
+  @Test
+  void anInjectedStatusSurfacesAsTheTypedException() {
+    try (NvmeController nvme = open();
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(8192, 4096)) {
+      NvmeNamespace ns = nvme.namespace(1);
+      model
+          .faults()
+          .failNext(
+              CommandMatch.io(NvmeOpcodes.IO_READ).onNamespace(1),
+              NvmeStatus.UNRECOVERED_READ_ERROR | NvmeStatus.DNR);
+
+      assertThatThrownBy(() -> io.read(ns, 0x20, 16, buffer, 0))
+          .isInstanceOfSatisfying(
+              NvmeCommandException.class,
+              e -> {
+                assertThat(e.statusCode()).isEqualTo(NvmeStatus.UNRECOVERED_READ_ERROR);
+                assertThat(e.statusCodeType()).as("media and data integrity").isEqualTo(2);
+                assertThat(e.doNotRetry()).isTrue();
+                assertThat(e.queueId()).isEqualTo(1);
+                assertThat(e.command()).isEqualTo("Read (nsid 1, slba 0x20, 16 blocks)");
+              })
+          .hasMessage(
+              "Read (nsid 1, slba 0x20, 16 blocks) on queue 1 failed: Unrecovered Read Error"
+                  + " (sct 0x2, sc 0x81), do not retry");
+      io.read(ns, 0x20, 16, buffer, 0); // the queue pair goes on
+    }
+  }
+
+  @Test
+  void anAsynchronousFailureReachesTheHandlerWithItsTag() {
+    try (NvmeController nvme = open();
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4 * 4096, 4096)) {
+      NvmeNamespace ns = nvme.namespace(2);
+      model.faults().failNext(CommandMatch.io(NvmeOpcodes.IO_WRITE), NvmeStatus.WRITE_FAULT);
+      List<String> seen = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        io.submitWrite(ns, i, 1, buffer, i * 4096L, 100 + i);
+      }
+      io.await(
+          4,
+          Duration.ofSeconds(1),
+          (tag, result, error) ->
+              seen.add(tag + (error == null ? " ok" : " " + error.statusName())));
+      assertThat(seen).containsExactly("100 Write Fault", "101 ok", "102 ok", "103 ok");
+    }
+  }
+
+  /** A delayed completion lets the ones after it overtake it; each is matched by its id. */
+  @Test
+  void outOfOrderCompletionsAreMatchedByCommandId() {
+    try (NvmeController nvme = open();
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4 * 4096, 4096)) {
+      NvmeNamespace ns = nvme.namespace(2);
+      model
+          .faults()
+          .delayNextCompletion(CommandMatch.io(NvmeOpcodes.IO_READ), Duration.ofMillis(5));
+      List<Long> order = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        io.submitRead(ns, i, 1, buffer, i * 4096L, i);
+      }
+      io.await(4, Duration.ofSeconds(1), (tag, result, error) -> order.add(tag));
+      assertThat(order).containsExactly(1L, 2L, 3L, 0L);
+      assertThat(io.spuriousCompletions()).isZero();
+    }
+  }
+
+  @Test
+  void aDroppedCompletionTimesOutNamingTheCommand() {
+    try (NvmeController nvme =
+            open(
+                NvmeOptions.defaults(),
+                NvmeControllerOptions.builder().commandTimeout(Duration.ofSeconds(2)));
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4096, 4096)) {
+      NvmeNamespace ns = nvme.namespace(2);
+      model.faults().dropNextCompletion(CommandMatch.io(NvmeOpcodes.IO_WRITE));
+      long before = machine.virtualTime().nanoTime();
+
+      assertThatThrownBy(() -> io.write(ns, 0x99, 1, buffer, 0))
+          .isInstanceOf(NvmeTimeoutException.class)
+          .hasMessageStartingWith(
+              "Write (nsid 2, slba 0x99, 1 block) on queue 1 of 0000:00:05.0 (sim) did not"
+                  + " complete within 2000 ms (1 command given up)");
+      assertThat(machine.virtualTime().nanoTime() - before)
+          .as("virtual time waited")
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(2).toNanos());
+      assertThat(io.freeSlots()).as("the dropped command's slot stays taken").isEqualTo(6);
+      io.read(ns, 0x99, 1, buffer, 0); // other commands still complete
+    }
+  }
+
+  @Test
+  void aControllerThatNeverBecomesReadyTimesOutInVirtualTime() {
+    NvmeOptions options = NvmeOptions.defaults();
+    model = new NvmeModel(options);
+    model.faults().holdReady();
+    machine =
+        SimMachine.builder()
+            .virtualTime()
+            .driver(SimDriver.overrideOnly("vfio-pci"))
+            .device(SimFunction.builder(NVME.toString()).iommuGroup(5).driver("vfio-pci"), model)
+            .build();
+    device = machine.open(NVME);
+    long started = System.nanoTime();
+
+    assertThatThrownBy(() ->
+            NvmeController.open(
+                device,
+                NvmeControllerOptions.builder().clock(machine.virtualTime().waitClock()).build()))
+        .isInstanceOf(NvmeTimeoutException.class)
+        .hasMessageContaining("CSTS.RDY = 1 after CC.EN = 1 did not happen within 7500 ms")
+        .hasMessageContaining("never became ready");
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .as("CAP.TO's 7.5 s passed in virtual time")
+        .isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aSlowControllerIsWaitedFor() {
+    NvmeOptions slow = NvmeOptions.builder().readyDelay(Duration.ofSeconds(3)).build();
+    try (NvmeController nvme = open(slow, NvmeControllerOptions.builder())) {
+      assertThat(nvme.identify().serialNumber()).isEqualTo(NvmeOptions.DEFAULT_SERIAL);
+      assertThat(machine.virtualTime().nanoTime()).isGreaterThanOrEqualTo(3_000_000_000L);
+    }
+  }
+
+  @Test
+  void controllerFatalStatusIsReported() {
+    try (NvmeController nvme = open();
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4096, 4096)) {
+      NvmeNamespace ns = nvme.namespace(1);
+      // A controller that dies does not complete what it was given.
+      model.faults().raiseFatal();
+      model.faults().dropNextCompletion(CommandMatch.io(NvmeOpcodes.IO_READ));
+
+      assertThatThrownBy(() -> io.read(ns, 0, 1, buffer, 0))
+          .isInstanceOf(NvmeControllerFatalException.class)
+          .hasMessageContaining("0000:00:05.0 (sim) reported Controller Fatal Status (CSTS.CFS)")
+          .hasMessageContaining("waiting for completions on queue 1")
+          .hasMessageContaining("call NvmeController.reset()");
+
+      nvme.reset();
+      try (NvmeQueuePair again = nvme.createQueuePair(QueuePairOptions.depth(8))) {
+        again.read(nvme.namespace(1), 0, 1, buffer, 0);
+      }
+      io.close();
+    }
+  }
+
+  /**
+   * PRP lists longer than a page chain through their last entry. QEMU's default MDTS (512 KiB)
+   * never needs a second list page, so a controller without a limit shows it: 4 MiB at a sub-page
+   * offset is 1025 pages, PRP1 and 1024 list entries over three list pages.
+   */
+  @Test
+  void longPrpListsChainAcrossListPages() {
+    NvmeOptions unlimited =
+        NvmeOptions.builder().mdts(0).namespace(NamespaceOptions.sparse(64L << 20, 512)).build();
+    try (NvmeController nvme =
+            open(unlimited, NvmeControllerOptions.builder().maxTransferBytes(8L << 20));
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(4));
+        DmaHeap heap = device.dma().heap(24L << 20);
+        DmaBuffer out = heap.allocate(5L << 20, 4096);
+        DmaBuffer in = heap.allocate(5L << 20, 4096)) {
+      assertThat(nvme.maxTransferBytes()).isEqualTo(8L << 20);
+      NvmeNamespace ns = nvme.namespace(1);
+      long bytes = 3L << 20;
+      NvmeDriverTest.fill(out.segment(), 512, bytes, 77);
+      io.submitWrite(ns, 1000, (int) (bytes / 512), out, 512, 0);
+      io.await(1, Duration.ofSeconds(5), (tag, result, error) -> assertThat(error).isNull());
+      io.read(ns, 1000, bytes / 512, in, 512);
+      NvmeDriverTest.assertPattern(in.segment(), 512, bytes, 77);
+    }
+  }
+}
