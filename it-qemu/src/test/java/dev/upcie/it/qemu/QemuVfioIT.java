@@ -40,6 +40,10 @@ import org.junit.jupiter.api.Test;
 class QemuVfioIT {
   static final String SERIAL = "upcie-it-0001";
 
+  /** Seconds of each perf run: briefly in the test suite, longer for ci/bench's figures. */
+  private static final int PERF_SECONDS =
+      "full".equals(System.getProperty(GuestSuite.BENCH_PROPERTY)) ? 10 : 2;
+
   private static final GuestSuite SUITE =
       new GuestSuite("vfio")
           .modules("nvme", "vfio-pci", "vfio_iommu_type1")
@@ -48,6 +52,8 @@ class QemuVfioIT {
           .bind("8086:2922", "vfio-pci")
           .bind("8086:2930", "vfio-pci")
           .before(NvmeCliIdentify.guestCommands())
+          .before(NvmePerfVersusFio.fioCommands(PERF_SECONDS))
+          .after(NvmePerfVersusFio.driverCommands(GuestSuite.TOOLS_JAR, PERF_SECONDS))
           .property(GuestRun.NVME_SERIAL, SERIAL)
           .property(NvmeDriverVersusNvmeCliTest.DIRECTORY, "$RESULTS/" + NvmeCliIdentify.DIRECTORY)
           .property(
@@ -109,6 +115,32 @@ class QemuVfioIT {
     SUITE
         .assertBenchmarksRan(results)
         .forEach(f -> System.out.println("QEMU guest benchmark, " + f));
+  }
+
+  /**
+   * fio through the kernel's driver and {@code upcie nvme perf} through ours measured the same
+   * controller at queue depths 1 and 32; the table goes to the run's output and, for ci/bench, to
+   * {@code perf/comparison.md} in the results.
+   */
+  @Test
+  void ourDriverAndTheKernelsWereMeasuredOnTheSameController() throws Exception {
+    Path directory = results.resolve(NvmePerfVersusFio.DIRECTORY);
+    Path error = directory.resolve(NvmePerfVersusFio.ERROR_FILE);
+    assertThat(error)
+        .as(
+            "the guest could not measure: %s; console:%n%s",
+            Files.exists(error) ? Files.readString(error).strip() : "", run.tail(60))
+        .doesNotExist();
+    List<NvmePerfVersusFio.Figure> figures = NvmePerfVersusFio.figures(results);
+    assertThat(figures)
+        .hasSize(2 * NvmePerfVersusFio.DEPTHS.length)
+        .allSatisfy(f -> {
+          assertThat(f.iops()).as("%s at depth %d: IOPS", f.tool(), f.depth()).isPositive();
+          assertThat(f.p99()).as("%s p99 >= p50", f.tool()).isGreaterThanOrEqualTo(f.p50());
+        });
+    String table = NvmePerfVersusFio.table(figures);
+    Files.writeString(directory.resolve("comparison.md"), table);
+    System.out.print("QEMU guest, 4 KiB random reads (" + PERF_SECONDS + " s each):\n" + table);
   }
 
   @Test
