@@ -38,6 +38,11 @@ public final class SysfsOption {
     return root != null;
   }
 
+  /** What the user gave {@code --sysfs-root}, or null if nothing. */
+  public String root() {
+    return root;
+  }
+
   /** True if a simulated machine (the q35 preset or a recording) stands in for the kernel. */
   public boolean isSimulated() {
     return SIMULATED.equals(root) || (root != null && Files.isRegularFile(Path.of(root)));

@@ -24,4 +24,14 @@ class JsonTest {
 
     assertThat(parsed).isEqualTo(value);
   }
+
+  @Test
+  void writesDoublesInPlainDecimalAndRefusesWhatJsonCannotHold() throws Exception {
+    String text = Json.write(List.of(12.5, 3.0, 0.001, 1e7, -2.25));
+
+    assertThat(text.replaceAll("\\s", "")).isEqualTo("[12.5,3,0.001,10000000,-2.25]");
+    assertThat(new ObjectMapper().readTree(text).get(0).asDouble()).isEqualTo(12.5);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Json.write(Double.NaN))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -77,6 +77,20 @@ class UpcieJarIT {
   }
 
   @Test
+  void perfDrivesTheSimulatedControllerEndToEnd() throws Exception {
+    CommandResult r = run(List.of(), "nvme", "perf", "--sim", "--count", "1000", "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    r.assertOneLineErrorOnStderr("upcie: using the simulated QEMU NVMe controller 0000:00:05.0");
+    JsonNode perf = new ObjectMapper().readTree(r.out());
+    assertThat(perf.get("schema").asText()).isEqualTo("upcie.nvme.perf/1");
+    assertThat(perf.get("controller").get("model").asText()).isEqualTo("QEMU NVMe Ctrl");
+    assertThat(perf.get("result").get("ios").asLong()).isEqualTo(1000);
+    assertThat(perf.get("result").get("errors").asLong()).isZero();
+    assertThat(perf.get("result").get("iops").asDouble()).isPositive();
+  }
+
+  @Test
   void anUnreadableTreeIsAPermissionErrorForAnOrdinaryUser(@TempDir Path dir) throws Exception {
     Path setpriv = Path.of("/usr/bin/setpriv");
     assumeTrue(

@@ -328,32 +328,76 @@ public final class NvmeController implements AutoCloseable {
   }
 
   /**
-   * Get Features: the value of feature {@code fid} (Dword 0 of the completion).
+   * Get Features: the value of feature {@code fid} (Dword 0 of the completion). Features that also
+   * return a data structure (LBA Range Type, Timestamp, Host Behavior, ...) write it to the admin
+   * queue's own buffer, never to address 0; {@link #getFeatureData} returns it.
    *
    * @param select 0 current, 1 default, 2 saved, 3 supported capabilities
    * @param nsid the namespace for namespace-specific features, else 0
    * @param cdw11 feature-specific (the vector for Interrupt Vector Configuration, say)
    */
   public synchronized int getFeature(int fid, int select, int nsid, int cdw11) {
+    checkSelect(select);
+    return adminCommand(
+        NvmeOpcodes.ADMIN_GET_FEATURES,
+        nsid,
+        scratch,
+        QueueRing.PAGE,
+        (fid & 0xff) | select << 8,
+        cdw11,
+        0);
+  }
+
+  /**
+   * Get Features for a feature that returns a data structure: its first {@code length} bytes (4 to
+   * 4096), as the controller wrote them.
+   */
+  public synchronized byte[] getFeatureData(int fid, int select, int nsid, int cdw11, int length) {
+    if (length < 1 || length > QueueRing.PAGE) {
+      throw new IllegalArgumentException(
+          "a feature's data is 1 to " + QueueRing.PAGE + " bytes, not " + length);
+    }
+    getFeature(fid, select, nsid, cdw11);
+    return scratch.segment().asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+  }
+
+  private static void checkSelect(int select) {
     if (select < 0 || select > 3) {
       throw new IllegalArgumentException(
           "select is 0 (current), 1 (default), 2 (saved) or 3 (capabilities), not " + select);
     }
-    return adminCommand(
-        NvmeOpcodes.ADMIN_GET_FEATURES, nsid, null, 0, (fid & 0xff) | select << 8, cdw11, 0);
   }
 
   /**
-   * Set Features: sets feature {@code fid} to {@code cdw11}; returns Dword 0 of the completion.
+   * Set Features: sets feature {@code fid} to {@code cdw11}; returns Dword 0 of the completion. A
+   * feature that takes a data structure is given zeroes; use {@link #setFeature(int, int, int,
+   * boolean, byte[])} to give it one.
    *
    * @param save true to ask the controller to keep it across resets (SV)
    */
   public synchronized int setFeature(int fid, int nsid, int cdw11, boolean save) {
-    return adminCommand(
+    return setFeature(fid, nsid, cdw11, save, new byte[0]);
+  }
+
+  /**
+   * Set Features with a data structure ({@code data}, at most 4096 bytes, zero-padded), for
+   * features such as Timestamp and Host Behavior Support.
+   */
+  public synchronized int setFeature(int fid, int nsid, int cdw11, boolean save, byte[] data) {
+    if (data.length > QueueRing.PAGE) {
+      throw new IllegalArgumentException(
+          "a feature's data is at most " + QueueRing.PAGE + " bytes, not " + data.length);
+    }
+    checkOpen();
+    MemorySegment page = scratch.segment().asSlice(0, QueueRing.PAGE);
+    page.fill((byte) 0);
+    MemorySegment.copy(data, 0, page, ValueLayout.JAVA_BYTE, 0, data.length);
+    return executeWithData(
         NvmeOpcodes.ADMIN_SET_FEATURES,
         nsid,
-        null,
-        0,
+        scratch,
+        QueueRing.PAGE,
+        scratch.deviceAddressValue(0),
         (fid & 0xff) | (save ? 1 << 31 : 0),
         cdw11,
         0);
@@ -713,7 +757,7 @@ public final class NvmeController implements AutoCloseable {
     String what = admin.describe(cid);
     long timeout = options.commandTimeout().toNanos();
     while (admin.isOutstanding(cid)) {
-      if (!poller.awaitCompletion(admin, timeout, null, 0, what + " on the admin queue")) {
+      if (!poller.awaitCompletion(admin, timeout, null, 0, false, what + " on the admin queue")) {
         admin.abandon(cid);
         throw new NvmeTimeoutException(
             what

@@ -1,5 +1,6 @@
 package dev.upcie.nvme.driver;
 
+import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.interrupt.Interrupts;
 import dev.upcie.memory.DmaBuffer;
 import dev.upcie.memory.DmaHeap;
@@ -51,6 +52,7 @@ public final class NvmeQueuePair implements AutoCloseable {
   private final Poller poller;
   private final Interrupts irqs;
   private final int vector;
+  private final boolean intx;
   private final QueuePairOptions options;
   private final long commandTimeoutNanos;
   private final long maxTransferBytes;
@@ -79,6 +81,7 @@ public final class NvmeQueuePair implements AutoCloseable {
     this.poller = poller;
     this.irqs = irqs;
     this.vector = vector;
+    this.intx = irqs != null && irqs.mode().orElse(null) == InterruptMode.INTX;
     this.options = options;
     this.commandTimeoutNanos = commandTimeoutNanos;
     this.maxTransferBytes = maxTransferBytes;
@@ -305,7 +308,7 @@ public final class NvmeQueuePair implements AutoCloseable {
     long start = poller.clock().nanoTime();
     while (reaped < count) {
       long left = timeoutNanos - (poller.clock().nanoTime() - start);
-      if (left <= 0 || !poller.awaitCompletion(ring, left, irqs, vector, waitingFor)) {
+      if (left <= 0 || !poller.awaitCompletion(ring, left, irqs, vector, intx, waitingFor)) {
         throw timedOut(timeoutNanos);
       }
       reaped += ring.reap(Integer.MAX_VALUE, handler);

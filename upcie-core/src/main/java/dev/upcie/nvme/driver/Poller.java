@@ -1,6 +1,5 @@
 package dev.upcie.nvme.driver;
 
-import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.interrupt.Interrupts;
 import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeRegisters;
@@ -39,12 +38,18 @@ final class Poller {
 
   /**
    * Waits until a completion is at {@code ring}'s head, polling, or on {@code vector} of {@code
-   * irqs} if it is not null; false if {@code timeoutNanos} passed first.
+   * irqs} if it is not null (an INTx line if {@code intx}); false if {@code timeoutNanos} passed
+   * first.
    *
    * @throws NvmeControllerFatalException if the controller reports a fatal status while waiting
    */
   boolean awaitCompletion(
-      QueueRing ring, long timeoutNanos, Interrupts irqs, int vector, String waitingFor) {
+      QueueRing ring,
+      long timeoutNanos,
+      Interrupts irqs,
+      int vector,
+      boolean intx,
+      String waitingFor) {
     if (ring.completionReady()) {
       return true;
     }
@@ -59,7 +64,6 @@ final class Poller {
         break;
       }
     }
-    boolean intx = irqs != null && irqs.mode().orElse(null) == InterruptMode.INTX;
     while (true) {
       if (ring.completionReady()) {
         return true;

@@ -32,7 +32,8 @@ import java.util.List;
  * @param errorLogEntries num_err_log_entries
  * @param warningTemperatureTime warning_temp_time: minutes
  * @param criticalTemperatureTime critical_comp_time: minutes
- * @param temperatureSensors temperature_sensor_1 to _8 that report (non-zero), kelvin
+ * @param temperatureSensors temperature_sensor_1 to _8 in order, kelvin; 0 where a sensor does not
+ *     report
  */
 public record SmartLog(
     int criticalWarning,
@@ -66,10 +67,7 @@ public record SmartLog(
   static SmartLog decode(MemorySegment d) {
     List<Integer> sensors = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      int kelvin = u16(d, 200 + 2L * i);
-      if (kelvin != 0) {
-        sensors.add(kelvin);
-      }
+      sensors.add(u16(d, 200 + 2L * i));
     }
     return new SmartLog(
         u8(d, 0),

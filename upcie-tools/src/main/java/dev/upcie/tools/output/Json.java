@@ -1,12 +1,13 @@
 package dev.upcie.tools.output;
 
+import java.math.BigDecimal;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A small JSON writer for the tools' {@code --json} output: maps (in their iteration order), lists,
- * strings, numbers, booleans and null.
+ * strings, numbers (integers and finite doubles), booleans and null.
  */
 public final class Json {
   private Json() {}
@@ -25,12 +26,21 @@ public final class Json {
       case Boolean b -> out.append(b);
       case Integer i -> out.append(i);
       case Long l -> out.append(l);
+      case Double d -> number(out, d);
       case Map<?, ?> map -> object(out, map, indent);
       case List<?> list -> array(out, list, indent);
       default ->
           throw new IllegalArgumentException(
               "no JSON form for " + value.getClass().getName() + ": " + value);
     }
+  }
+
+  /** A finite double in plain decimal notation, without trailing zeros: 12.5, 3, 0.001. */
+  private static void number(StringBuilder out, double d) {
+    if (!Double.isFinite(d)) {
+      throw new IllegalArgumentException("no JSON form for " + d);
+    }
+    out.append(BigDecimal.valueOf(d).stripTrailingZeros().toPlainString());
   }
 
   private static void object(StringBuilder out, Map<?, ?> map, int indent) {
