@@ -344,6 +344,21 @@ class NvmeCliTest {
     assertThat(latency.get("mean").asDouble())
         .isBetween(latency.get("min").asDouble(), latency.get("max").asDouble());
     assertThat(result.get("verify").isNull()).isTrue();
+    assertThat(perf.get("job").get("ramp_ms").asLong()).as("no ramp unless asked").isZero();
+  }
+
+  /** A ramp runs the load unmeasured first: the counted I/Os are the measured run's alone. */
+  @Test
+  void perfRampsUpBeforeMeasuring() throws Exception {
+    CommandResult r =
+        upcie("nvme", "perf", "--sim", "--ramp", "300ms", "--count", "500", "--qd", "4", "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode perf = mapper.readTree(r.out());
+    assertThat(perf.get("job").get("ramp_ms").asLong()).isEqualTo(300);
+    assertThat(perf.get("result").get("ios").asLong()).isEqualTo(500);
+    upcie("nvme", "perf", "--sim", "--ramp", "soon")
+        .assertOneLineError(2, "invalid --ramp \"soon\"");
   }
 
   @Test

@@ -12,9 +12,10 @@ import java.util.List;
  * The same QEMU controller measured two ways in one guest run, 4 KiB random reads at queue depth 1
  * and 32 over the same 32 MiB of namespace 2: through the kernel's {@code nvme} driver with fio
  * (io_uring, direct I/O) while the kernel still holds the controller, and through our driver over
- * VFIO with {@code upcie nvme perf} after the tests. A user-space driver saves the system call and
- * the interrupt per I/O; under TCG, where every MMIO exit and every guest instruction is emulated,
- * what that is worth shows here.
+ * VFIO with {@code upcie nvme perf} after the tests. Both ramp up unmeasured first (fio's {@code
+ * ramp_time}, perf's {@code --ramp}): the JVM compiles its I/O path in that time, slowly under TCG.
+ * A user-space driver saves the system call and the interrupt per I/O; under TCG, where every MMIO
+ * exit and every guest instruction is emulated, what that is worth shows here.
  */
 final class NvmePerfVersusFio {
   /** Where in the guest's results the JSON of both tools goes. */
@@ -34,17 +35,18 @@ final class NvmePerfVersusFio {
    * device, fill the region (so reads return data, not holes), then fio at each depth for {@code
    * seconds}. Failures are written to {@link #ERROR_FILE}, never stop the script.
    */
-  static String fioCommands(int seconds) {
+  static String fioCommands(int rampSeconds, int seconds) {
     StringBuilder runs = new StringBuilder();
     for (int depth : DEPTHS) {
       runs.append(
           """
             fio --name=randread-qd%1$d --filename=%2$s --ioengine="$engine" --direct=1 \\
               --rw=randread --bs=4k --iodepth=%1$d --size=%3$s --time_based --runtime=%4$d \\
-              --randrepeat=0 --output-format=json > "$perf_dir/fio-qd%1$d.json" 2>> "$perf_dir/fio.log" \\
+              --ramp_time=%6$d --randrepeat=0 --output-format=json > "$perf_dir/fio-qd%1$d.json" \\
+              2>> "$perf_dir/fio.log" \\
               || echo "fio at depth %1$d failed (exit $?): $(tail -n 3 "$perf_dir/fio.log")" >> "$perf_dir/%5$s"
           """
-              .formatted(depth, DEVICE, REGION, seconds, ERROR_FILE));
+              .formatted(depth, DEVICE, REGION, seconds, ERROR_FILE, rampSeconds));
     }
     return """
     # The kernel's path, measured with fio before the binder takes the controller (NvmePerfVersusFio)
@@ -81,17 +83,17 @@ final class NvmePerfVersusFio {
    * each depth for {@code seconds}, in a JVM with the full JIT (the test JVM's flags favour
    * start-up).
    */
-  static String driverCommands(Path toolsJar, int seconds) {
+  static String driverCommands(Path toolsJar, int rampSeconds, int seconds) {
     StringBuilder runs = new StringBuilder();
     for (int depth : DEPTHS) {
       runs.append(
           """
           jvm 'nvme perf, depth %1$d' -XX:-UsePerfData -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp \\
             --enable-native-access=ALL-UNNAMED -jar '%2$s' nvme perf -n 2 --rw randread --bs 4k \\
-            --qd %1$d --time %3$ds --size %4$s --json > "$perf_dir/upcie-qd%1$d.json" \\
+            --qd %1$d --ramp %6$ds --time %3$ds --size %4$s --json > "$perf_dir/upcie-qd%1$d.json" \\
             || echo "upcie nvme perf at depth %1$d failed (exit $?)" >> "$perf_dir/%5$s"
           """
-              .formatted(depth, toolsJar, seconds, REGION, ERROR_FILE));
+              .formatted(depth, toolsJar, seconds, REGION, ERROR_FILE, rampSeconds));
     }
     return "# Our driver through VFIO, the same load (NvmePerfVersusFio)\n" + runs;
   }

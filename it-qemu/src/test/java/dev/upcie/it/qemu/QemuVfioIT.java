@@ -40,9 +40,15 @@ import org.junit.jupiter.api.Test;
 class QemuVfioIT {
   static final String SERIAL = "upcie-it-0001";
 
-  /** Seconds of each perf run: briefly in the test suite, longer for ci/bench's figures. */
+  /**
+   * Seconds of each perf run and of the ramp before it: briefly in the test suite, longer for
+   * ci/bench's figures.
+   */
   private static final int PERF_SECONDS =
       "full".equals(System.getProperty(GuestSuite.BENCH_PROPERTY)) ? 10 : 2;
+
+  private static final int PERF_RAMP_SECONDS =
+      "full".equals(System.getProperty(GuestSuite.BENCH_PROPERTY)) ? 10 : 3;
 
   private static final GuestSuite SUITE =
       new GuestSuite("vfio")
@@ -52,8 +58,10 @@ class QemuVfioIT {
           .bind("8086:2922", "vfio-pci")
           .bind("8086:2930", "vfio-pci")
           .before(NvmeCliIdentify.guestCommands())
-          .before(NvmePerfVersusFio.fioCommands(PERF_SECONDS))
-          .after(NvmePerfVersusFio.driverCommands(GuestSuite.TOOLS_JAR, PERF_SECONDS))
+          .before(NvmePerfVersusFio.fioCommands(PERF_RAMP_SECONDS, PERF_SECONDS))
+          .after(
+              NvmePerfVersusFio.driverCommands(
+                  GuestSuite.TOOLS_JAR, PERF_RAMP_SECONDS, PERF_SECONDS))
           .property(GuestRun.NVME_SERIAL, SERIAL)
           .property(NvmeDriverVersusNvmeCliTest.DIRECTORY, "$RESULTS/" + NvmeCliIdentify.DIRECTORY)
           .property(

@@ -45,7 +45,7 @@ import picocli.CommandLine.Spec;
           + PerfCommand.SCHEMA
           + ": {schema, device {address, backend, simulated}, controller {model, serial,"
           + " firmware, version, max_transfer_bytes}, namespace {nsid, block_size, blocks, bytes},"
-          + " job {rw, bs, queue_depth, region_bytes, time_limit_ms, count_limit, pattern"
+          + " job {rw, bs, queue_depth, region_bytes, time_limit_ms, count_limit, ramp_ms, pattern"
           + " (random, 0xNN, or lba with --verify), verify, interrupts}, result {ios, reads,"
           + " writes, errors, bytes, elapsed_ms, iops, bandwidth_mib_s, latency_us {min, mean,"
           + " p50, p90, p99, p99_9, max}, verify {blocks_checked, mismatches, first_bad_lba} or"
@@ -96,6 +96,14 @@ public final class PerfCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       description = "How long to run: 3s (the default), 500ms, 1m.")
   String time;
+
+  @Option(
+      names = "--ramp",
+      paramLabel = "DURATION",
+      description =
+          "Run the load this long first, unmeasured, as fio's ramp_time: lets the JIT compile"
+              + " the I/O path before the clock starts (default: 0).")
+  String ramp;
 
   @Option(
       names = "--count",
@@ -166,6 +174,7 @@ public final class PerfCommand implements Callable<Integer> {
 
   /** What can be checked before the device is opened. */
   private void checkOptions() {
+    rampTime(); // parsed now, so a bad value is refused before the device is opened
     if (queueDepth < 1) {
       throw new UsageException("--qd " + queueDepth + ": at least 1 I/O must be in flight");
     }
@@ -242,23 +251,33 @@ public final class PerfCommand implements Callable<Integer> {
         count == null ? 0 : count,
         patternByte(),
         verify,
-        interrupts);
+        interrupts,
+        rampTime().toNanos());
   }
 
   private Duration timeLimit() {
-    if (time == null) {
-      return Duration.ofSeconds(3);
-    }
-    Matcher m = DURATION.matcher(time.strip());
+    return time == null ? Duration.ofSeconds(3) : duration("--time", time);
+  }
+
+  private Duration rampTime() {
+    return ramp == null ? Duration.ZERO : duration("--ramp", ramp);
+  }
+
+  private static Duration duration(String option, String text) {
+    Matcher m = DURATION.matcher(text.strip());
     if (!m.matches()) {
       throw new UsageException(
-          "invalid --time \"" + time + "\": expected a whole number with ms, s, m or h, e.g. 3s");
+          "invalid "
+              + option
+              + " \""
+              + text
+              + "\": expected a whole number with ms, s, m or h, e.g. 3s");
     }
     long n;
     try {
       n = Long.parseLong(m.group("number"));
     } catch (NumberFormatException e) {
-      throw new UsageException("invalid --time \"" + time + "\": too long");
+      throw new UsageException("invalid " + option + " \"" + text + "\": too long");
     }
     String unit = m.group("unit") == null ? "s" : m.group("unit").toLowerCase(Locale.ROOT);
     return switch (unit) {
@@ -442,6 +461,7 @@ public final class PerfCommand implements Callable<Integer> {
     o.put("region_bytes", job.regionBytes());
     o.put("time_limit_ms", job.count() == 0 ? job.timeLimitNanos() / 1_000_000 : null);
     o.put("count_limit", job.count() == 0 ? null : job.count());
+    o.put("ramp_ms", job.rampNanos() / 1_000_000);
     o.put("pattern", job.verify() ? "lba" : job.patternName());
     o.put("verify", job.verify());
     o.put("interrupts", job.interrupts());

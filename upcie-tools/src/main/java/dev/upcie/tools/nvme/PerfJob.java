@@ -15,6 +15,7 @@ import java.util.Locale;
  * @param verify true to fill the region with a pattern of each block's LBA first, write that
  *     pattern, and check every block read against it
  * @param interrupts true to wait for completions on an interrupt instead of polling
+ * @param rampNanos run the load this long first without measuring it (fio's ramp_time); 0 for none
  */
 record PerfJob(
     Mode mode,
@@ -25,7 +26,8 @@ record PerfJob(
     long count,
     int pattern,
     boolean verify,
-    boolean interrupts) {
+    boolean interrupts,
+    long rampNanos) {
 
   /** {@link #pattern()}: a buffer of random bytes, made once. */
   static final int RANDOM = -1;
@@ -68,6 +70,12 @@ record PerfJob(
     public String toString() {
       return name().toLowerCase(Locale.ROOT);
     }
+  }
+
+  /** The same load for {@code nanos}, unmeasured and unverified: the ramp before this one. */
+  PerfJob ramp(long nanos) {
+    return new PerfJob(
+        mode, ioBytes, queueDepth, regionBytes, nanos, 0, pattern, false, interrupts, 0);
   }
 
   /** {@code random} or {@code 0xa5}, as {@code --pattern} takes it. */

@@ -86,7 +86,7 @@ final class PerfRun implements CompletionHandler {
   }
 
   /**
-   * Fills the region first if verifying, then runs the job.
+   * Fills the region first if verifying, runs the ramp if the job has one, then runs the job.
    *
    * @throws IllegalArgumentException if the controller cannot take the queue depth
    * @throws dev.upcie.nvme.driver.NvmeTimeoutException if I/Os stop completing
@@ -94,6 +94,9 @@ final class PerfRun implements CompletionHandler {
   PerfResult run() {
     if (job.verify()) {
       fill();
+    }
+    if (job.rampNanos() > 0) {
+      new PerfRun(controller, ns, job.ramp(job.rampNanos()), null).measure();
     }
     return measure();
   }

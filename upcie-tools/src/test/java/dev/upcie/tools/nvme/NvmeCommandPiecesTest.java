@@ -111,7 +111,8 @@ class NvmeCommandPiecesTest {
   void perfVerifyPassesWhereWritesCarryThePattern() {
     NvmeNamespace ns = NvmeTarget.namespace(nvme.controller(), 2);
     PerfJob job =
-        new PerfJob(PerfJob.Mode.RANDRW, 8192, 16, 1 << 20, 0, 3000, PerfJob.RANDOM, true, false);
+        new PerfJob(
+            PerfJob.Mode.RANDRW, 8192, 16, 1 << 20, 0, 3000, PerfJob.RANDOM, true, false, 0);
 
     PerfResult result = new PerfRun(nvme.controller(), ns, job, null).run();
 
@@ -143,7 +144,8 @@ class NvmeCommandPiecesTest {
   void perfReportsProgressWhenAsked() {
     NvmeNamespace ns = NvmeTarget.namespace(nvme.controller(), 1);
     PerfJob job =
-        new PerfJob(PerfJob.Mode.RANDREAD, 4096, 8, 1 << 20, 1_200_000_000L, 0, 0xa5, false, false);
+        new PerfJob(
+            PerfJob.Mode.RANDREAD, 4096, 8, 1 << 20, 1_200_000_000L, 0, 0xa5, false, false, 0);
     long[] updates = new long[2];
 
     PerfResult result =
@@ -203,6 +205,6 @@ class NvmeCommandPiecesTest {
   }
 
   private static PerfJob job(PerfJob.Mode mode, long ioBytes, int count, boolean verify) {
-    return new PerfJob(mode, ioBytes, 8, 4L << 20, 0, count, PerfJob.RANDOM, verify, false);
+    return new PerfJob(mode, ioBytes, 8, 4L << 20, 0, count, PerfJob.RANDOM, verify, false, 0);
   }
 }
