@@ -11,13 +11,16 @@ import dev.upcie.support.WaitClock;
  * spin it also reads CSTS, so a controller that died is reported as such instead of as a timeout.
  */
 final class Poller {
-  /** How long to spin before pausing, and how often the clock is read while spinning. */
-  private static final long SPIN_NANOS = 200_000;
+  /**
+   * How long to spin before pausing (a NAND read takes about 80 µs, QEMU under TCG often more), and
+   * how often the clock is read while spinning.
+   */
+  private static final long SPIN_NANOS = 1_000_000;
 
   private static final int SPINS_PER_CLOCK_READ = 32;
 
   /** A bound on spinning by count, for clocks that stand still while the thread spins. */
-  private static final int MAX_SPINS = 1 << 16;
+  private static final int MAX_SPINS = 1 << 20;
 
   private static final long PAUSE_NANOS = 50_000;
   private static final long INTERRUPT_SLICE_NANOS = 10_000_000;
@@ -59,7 +62,9 @@ final class Poller {
       if (ring.completionReady()) {
         return true;
       }
-      Thread.onSpinWait();
+      // No Thread.onSpinWait() here: under QEMU's TCG each PAUSE leaves the translated code and
+      // takes QEMU's big lock, which the emulated controller needs to complete the command (and
+      // under KVM, PAUSE-loop exiting traps the vCPU). A poll-mode driver reads memory, as SPDK's.
       if (++spins % SPINS_PER_CLOCK_READ == 0 && clock.nanoTime() - start > SPIN_NANOS) {
         break;
       }
