@@ -157,7 +157,11 @@ public final class PciBus {
   }
 
   /** The shell commands that move {@code function} to {@code driver}, the binder's way. */
-  private String bindCommands(PciFunction function, String driver) {
+  /**
+   * The shell commands that bind {@code function} to {@code driver} through this sysfs ({@code
+   * driver_override}, unbind, {@code drivers_probe}), for messages that tell a person how.
+   */
+  public String bindCommands(PciFunction function, String driver) {
     String dir = sysfs.resolve(dir(function.address())).toString();
     String address = function.address().toString();
     return "echo "

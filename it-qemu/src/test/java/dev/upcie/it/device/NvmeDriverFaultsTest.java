@@ -43,7 +43,13 @@ class NvmeDriverFaultsTest {
   private PciDeviceHandle device;
 
   private NvmeController open(NvmeOptions options, NvmeControllerOptions.Builder driver) {
-    model = new NvmeModel(options);
+    attach(new NvmeModel(options));
+    return NvmeController.open(device, driver.clock(machine.virtualTime().waitClock()).build());
+  }
+
+  /** A machine on virtual time carrying {@code nvme}, opened as {@link #device}. */
+  private void attach(NvmeModel nvme) {
+    model = nvme;
     machine =
         SimMachine.builder()
             .virtualTime()
@@ -51,7 +57,6 @@ class NvmeDriverFaultsTest {
             .device(SimFunction.builder(NVME.toString()).iommuGroup(5).driver("vfio-pci"), model)
             .build();
     device = machine.open(NVME);
-    return NvmeController.open(device, driver.clock(machine.virtualTime().waitClock()).build());
   }
 
   private NvmeController open() {
@@ -168,16 +173,9 @@ class NvmeDriverFaultsTest {
 
   @Test
   void aControllerThatNeverBecomesReadyTimesOutInVirtualTime() {
-    NvmeOptions options = NvmeOptions.defaults();
-    model = new NvmeModel(options);
-    model.faults().holdReady();
-    machine =
-        SimMachine.builder()
-            .virtualTime()
-            .driver(SimDriver.overrideOnly("vfio-pci"))
-            .device(SimFunction.builder(NVME.toString()).iommuGroup(5).driver("vfio-pci"), model)
-            .build();
-    device = machine.open(NVME);
+    NvmeModel neverReady = new NvmeModel(NvmeOptions.defaults());
+    neverReady.faults().holdReady();
+    attach(neverReady);
     long started = System.nanoTime();
 
     assertThatThrownBy(() ->

@@ -202,18 +202,7 @@ public final class NvmeTarget {
   /** Why {@code function} cannot be driven from user space, and how to hand it over. */
   private static String heldElsewhere(PciFunction function, Host host) {
     String address = function.address().toString();
-    String dir = host.sysfs().resolve(PciBus.dir(function.address())).toString();
-    String handOver =
-        "echo vfio-pci > "
-            + dir
-            + "/driver_override"
-            + (function.driver().isPresent()
-                ? " && echo " + address + " > " + dir + "/driver/unbind"
-                : "")
-            + " && echo "
-            + address
-            + " > "
-            + host.sysfs().resolve("bus/pci/drivers_probe");
+    String handOver = new PciBus(host.sysfs()).bindCommands(function, "vfio-pci");
     String now =
         function
             .driver()
