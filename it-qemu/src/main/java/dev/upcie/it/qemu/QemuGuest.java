@@ -43,6 +43,11 @@ final class QemuGuest {
     this.results = Files.createDirectories(this.runDirectory.resolve("results"));
   }
 
+  /** The release of the kernel the guest boots, as {@code uname -r} prints it there. */
+  String kernelRelease() {
+    return environment.release();
+  }
+
   /** The writable directory the guest sees at the same path. */
   Path results() {
     return results;

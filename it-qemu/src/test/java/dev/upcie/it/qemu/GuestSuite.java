@@ -101,6 +101,9 @@ final class GuestSuite {
   QemuGuest.Run runIn(QemuGuest guest) throws IOException, InterruptedException {
     assertThat(TOOLS_JAR).as("the upcie CLI jar; build from the root: ./mvnw verify").exists();
     QemuGuest.Run run = guest.run(script(guest.results()));
+    assertThat(run.console())
+        .as("the guest runs the kernel it was given; console:%n%s", run.tail(40))
+        .contains("upcie-guest: kernel " + guest.kernelRelease() + ",");
     System.out.printf(
         "QEMU guest run, %s (boot, bind, %d tests, power off): %.1f s%n",
         backend, testCount(), run.wallTime().toMillis() / 1000.0);
