@@ -240,27 +240,35 @@ final class QemuGuest {
         """);
     for (String module : load) {
       String file = module.substring(module.lastIndexOf('/') + 1);
+      if (file.endsWith(".xz")) {
+        // Debian's 6.12 compresses its modules; busybox's xzcat undoes it, not every insmod.
+        String plain = file.substring(0, file.length() - ".xz".length());
+        init.append(
+            "xzcat /lib/modules/%1$s > /lib/modules/%2$s || fail xzcat %1$s\n"
+                .formatted(file, plain));
+        file = plain;
+      }
       init.append("insmod /lib/modules/").append(file).append(" || fail insmod ").append(file);
       init.append('\n');
     }
     String nineP = "-t 9p -o trans=virtio,version=9p2000.L,msize=512000";
     init.append(
-        """
+"""
         mount %1$s,ro,cache=loose hostroot /newroot || fail cannot mount the host root
         mount %1$s results /newroot%2$s || fail cannot mount the results share
         mount -t proc proc /newroot/proc
         mount -t sysfs sysfs /newroot/sys
         mount -t devtmpfs devtmpfs /newroot/dev
         mount -t tmpfs tmpfs /newroot/run
-        echo "upcie-guest: running %3$s"
+%4$s        echo "upcie-guest: running %3$s"
         chroot /newroot /bin/sh %3$s
         status=$?
         echo "upcie-guest-status=$status"
         echo $status > /newroot%2$s/status
         sync
         poweroff -f
-        """
-            .formatted(nineP, results, script));
+"""
+            .formatted(nineP, results, script, modulesMount()));
 
     try (OutputStream out = Files.newOutputStream(target);
         Cpio cpio = new Cpio(out)) {
@@ -277,6 +285,25 @@ final class QemuGuest {
             modules.resolve(module));
       }
     }
+  }
+
+  /**
+   * Where the kernel's modules are not the host root's (a kernel unpacked in a cache, not
+   * installed), the init mounts them where the guest's {@code modprobe} looks, over a tmpfs that
+   * hides the host's own modules; otherwise nothing.
+   */
+  private String modulesMount() throws IOException {
+    if (!environment.modulesOutsideHostRoot()) {
+      return "";
+    }
+    // Debian's /lib is a link to usr/lib: mount on the real directory.
+    Path target = Path.of("/newroot" + Path.of("/lib/modules").toRealPath());
+    return """
+    mount -t tmpfs tmpfs %1$s || fail cannot mount a tmpfs on %1$s
+    mkdir %1$s/%2$s
+    mount -o bind /newroot%3$s %1$s/%2$s || fail cannot mount the modules of %3$s
+    """
+        .formatted(target, environment.release(), environment.modules().toRealPath());
   }
 
   private static String tail(Path file, int lines) throws IOException {
