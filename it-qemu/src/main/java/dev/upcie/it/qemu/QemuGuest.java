@@ -81,22 +81,23 @@ final class QemuGuest {
     return this;
   }
 
+  /** A namespace of QEMU's NVMe controller: its identifier, size and logical block size. */
+  record NvmeNamespace(int nsid, long bytes, int blockSize) {}
+
   /**
-   * Adds QEMU's NVMe controller with two namespaces of {@code bytes} each, in fresh sparse raw
-   * images: namespace 1 of 512-byte blocks and namespace 2 of 4 KiB blocks, as {@code
-   * NvmeOptions.defaults()} simulates. Deallocation reaches the images ({@code discard=unmap}), so
+   * Adds QEMU's NVMe controller with maximum data transfer size {@code mdts} and these namespaces,
+   * each in a fresh sparse raw image. Deallocation reaches the images ({@code discard=unmap}), so
    * deallocated blocks read as zeros as Identify Namespace's DLFEAT promises.
    */
-  QemuGuest nvme(String serial, long bytes) throws IOException {
-    deviceArguments.addAll(List.of("-device", "nvme,id=nvme0,serial=" + serial));
-    for (int nsid = 1; nsid <= 2; nsid++) {
-      int blockSize = nsid == 1 ? 512 : 4096;
-      Path image = runDirectory.resolve("nvme-" + serial + "-ns" + nsid + ".img");
+  QemuGuest nvme(String serial, int mdts, List<NvmeNamespace> namespaces) throws IOException {
+    deviceArguments.addAll(List.of("-device", "nvme,id=nvme0,serial=" + serial + ",mdts=" + mdts));
+    for (NvmeNamespace ns : namespaces) {
+      Path image = runDirectory.resolve("nvme-" + serial + "-ns" + ns.nsid() + ".img");
       try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
         file.setLength(0);
-        file.setLength(bytes);
+        file.setLength(ns.bytes());
       }
-      String drive = "nvm-" + serial + "-" + nsid;
+      String drive = "nvm-" + serial + "-" + ns.nsid();
       deviceArguments.addAll(
           List.of(
               "-drive",
@@ -105,11 +106,11 @@ final class QemuGuest {
               "nvme-ns,bus=nvme0,drive="
                   + drive
                   + ",nsid="
-                  + nsid
+                  + ns.nsid()
                   + ",logical_block_size="
-                  + blockSize
+                  + ns.blockSize()
                   + ",physical_block_size="
-                  + blockSize));
+                  + ns.blockSize()));
     }
     return this;
   }

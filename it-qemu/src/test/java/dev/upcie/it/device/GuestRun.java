@@ -15,6 +15,9 @@ public final class GuestRun {
   /** System property: the serial number QEMU's NVMe controller was started with. */
   public static final String NVME_SERIAL = "upcie.it.nvmeSerial";
 
+  /** System property: the {@link NvmeLayout} QEMU's NVMe controller was started with. */
+  public static final String NVME_LAYOUT = "upcie.it.nvmeLayout";
+
   private GuestRun() {}
 
   /** The backend this run uses: {@code sim} unless a guest script said otherwise. */

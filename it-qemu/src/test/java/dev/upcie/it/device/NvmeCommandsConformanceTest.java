@@ -15,19 +15,30 @@ import dev.upcie.sim.nvme.NvmeOptions;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * The simulated NVMe controller against QEMU 7.2's, command by command: the same raw commands,
  * written into queues in DMA memory through the device seam, must complete with the same statuses
  * and data on both. On the simulator the test meets {@link dev.upcie.sim.nvme.NvmeModel} with its
- * default options; in the guests it meets QEMU's {@code nvme} with the same two namespaces
- * (namespace 1 of 512-byte blocks, namespace 2 of 4 KiB blocks, 64 MiB each). Error paths are
- * probed as much as the happy path. Where the two differ, the model is wrong.
+ * default options; in the guests it meets QEMU's {@code nvme} with the run's {@link NvmeLayout} (by
+ * default the model's: namespace 1 of 512-byte blocks, namespace 2 of 4 KiB blocks, 64 MiB each),
+ * which the expectations follow. Error paths are probed as much as the happy path. Where the two
+ * differ, the model is wrong.
  */
 @org.junit.jupiter.api.extension.ExtendWith(ResourceHygiene.class)
 public class NvmeCommandsConformanceTest {
-  private static final long NAMESPACE_BYTES = 64L << 20;
+  private static final NvmeLayout LAYOUT = NvmeLayout.current();
+
+  /** The namespace of 512-byte blocks, where a test needs transfers smaller than a page. */
+  private static final NvmeLayout.Namespace SMALL = LAYOUT.withBlockSize(512);
+
+  /** The namespace of 4 KiB blocks. */
+  private static final NvmeLayout.Namespace LARGE = LAYOUT.withBlockSize(4096);
+
+  /** A namespace identifier nothing is attached to. */
+  private static final int INACTIVE = LAYOUT.inactiveNsid();
 
   /**
    * The "Done when" of the simulated controller: a driver-style bring-up (disable, admin queues,
@@ -44,13 +55,17 @@ public class NvmeCommandsConformanceTest {
           .as("serial")
           .isEqualTo(System.getProperty(GuestRun.NVME_SERIAL, NvmeOptions.DEFAULT_SERIAL));
       assertThat(ascii(data, 24, 40)).as("model").isEqualTo("QEMU NVMe Ctrl");
-      assertThat(data.get(ValueLayout.JAVA_BYTE, 77)).as("MDTS").isEqualTo((byte) 7);
+      assertThat(data.get(ValueLayout.JAVA_BYTE, 77)).as("MDTS").isEqualTo((byte) LAYOUT.mdts());
 
       Completion list = controller.admin(identify(2, 0, identify));
       assertThat(list.status()).isZero();
-      assertThat(data.get(ValueLayout.JAVA_INT, 0)).as("first active namespace").isEqualTo(1);
-      assertThat(data.get(ValueLayout.JAVA_INT, 4)).as("second").isEqualTo(2);
-      assertThat(data.get(ValueLayout.JAVA_INT, 8)).as("no third").isZero();
+      List<Integer> nsids = LAYOUT.nsids();
+      for (int i = 0; i < nsids.size(); i++) {
+        assertThat(data.get(ValueLayout.JAVA_INT, 4L * i))
+            .as("active namespace %d of %d", i + 1, nsids.size())
+            .isEqualTo(nsids.get(i));
+      }
+      assertThat(data.get(ValueLayout.JAVA_INT, 4L * nsids.size())).as("no more").isZero();
 
       RawNvme.Queue io = controller.ioQueues(1, 16, 16);
       DmaBuffer out = controller.buffer(8192);
@@ -58,8 +73,9 @@ public class NvmeCommandsConformanceTest {
       for (int i = 0; i < 8192; i++) {
         out.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7 + 3));
       }
-      for (int nsid = 1; nsid <= 2; nsid++) {
-        int blocks = nsid == 1 ? 16 : 2;
+      for (NvmeLayout.Namespace namespace : LAYOUT.namespaces()) {
+        int nsid = namespace.nsid();
+        int blocks = 8192 / namespace.blockSize();
         Completion write =
             io.run(rw(NvmeOpcodes.IO_WRITE, nsid, 8, blocks, out).prp2(address(out) + 4096));
         assertThat(write.status()).as("write to namespace %d: %s", nsid, write).isZero();
@@ -76,15 +92,16 @@ public class NvmeCommandsConformanceTest {
   }
 
   @Test
-  void identifyDescribesBothNamespacesAsQemuDoes(
+  void identifyDescribesEveryNamespaceAsQemuDoes(
       @PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
     try (RawNvme controller = new RawNvme(nvme, 8)) {
       DmaBuffer buffer = controller.buffer(4096);
       MemorySegment data = buffer.segment();
-      for (int nsid = 1; nsid <= 2; nsid++) {
-        int blockSize = nsid == 1 ? 512 : 4096;
+      for (NvmeLayout.Namespace namespace : LAYOUT.namespaces()) {
+        int nsid = namespace.nsid();
+        int blockSize = namespace.blockSize();
         assertThat(controller.admin(identify(0, nsid, buffer)).status()).isZero();
-        long blocks = NAMESPACE_BYTES / blockSize;
+        long blocks = namespace.blocks();
         int ns = nsid;
         assertAll(
             () ->
@@ -111,7 +128,7 @@ public class NvmeCommandsConformanceTest {
         assertThat(data.get(ValueLayout.JAVA_BYTE, 4)).isZero();
       }
       data.fill((byte) 0x5a);
-      assertThat(controller.admin(identify(0, 3, buffer)).status())
+      assertThat(controller.admin(identify(0, INACTIVE, buffer)).status())
           .as("an inactive namespace")
           .isZero();
       assertThat(data.get(ValueLayout.JAVA_LONG, 0)).as("reads as zeros").isZero();
@@ -119,7 +136,7 @@ public class NvmeCommandsConformanceTest {
           .isEqualTo(NvmeStatus.INVALID_NAMESPACE | DNR);
       assertThat(controller.admin(identify(0, -1, buffer)).status())
           .isEqualTo(NvmeStatus.INVALID_NAMESPACE | DNR);
-      assertThat(controller.admin(identify(3, 3, buffer)).status())
+      assertThat(controller.admin(identify(3, INACTIVE, buffer)).status())
           .as("descriptors of an inactive namespace")
           .isEqualTo(NvmeStatus.INVALID_FIELD | DNR);
       assertThat(controller.admin(identify(0x13, 0, buffer)).status())
@@ -203,27 +220,29 @@ public class NvmeCommandsConformanceTest {
     try (RawNvme controller = new RawNvme(nvme, 8)) {
       RawNvme.Queue io = controller.ioQueues(1, 8, 8);
       DmaBuffer buffer = controller.buffer(1 << 20);
-      long blocks512 = NAMESPACE_BYTES / 512;
+      int small = SMALL.nsid();
+      long blocks512 = SMALL.blocks();
+      int overMdts = (int) (LAYOUT.maxTransferBytes() / 512) + 1;
       long at = address(buffer);
       assertAll(
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 1, blocks512, 1, buffer)).status())
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, small, blocks512, 1, buffer)).status())
                   .as("past the end")
                   .isEqualTo(NvmeStatus.LBA_OUT_OF_RANGE | DNR),
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 1, blocks512 - 1, 2, buffer)).status())
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, small, blocks512 - 1, 2, buffer)).status())
                   .as("across the end")
                   .isEqualTo(NvmeStatus.LBA_OUT_OF_RANGE | DNR),
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 1, -1L, 2, buffer)).status())
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, small, -1L, 2, buffer)).status())
                   .as("wrapping")
                   .isEqualTo(NvmeStatus.LBA_OUT_OF_RANGE | DNR),
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 1, 0, 1025, buffer)).status())
-                  .as("over MDTS")
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, small, 0, overMdts, buffer)).status())
+                  .as("over MDTS (%d blocks)", overMdts)
                   .isEqualTo(NvmeStatus.INVALID_FIELD | DNR),
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 3, 0, 1, buffer)).status())
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, INACTIVE, 0, 1, buffer)).status())
                   .as("inactive namespace")
                   .isEqualTo(NvmeStatus.INVALID_FIELD | DNR),
           () ->
@@ -235,25 +254,25 @@ public class NvmeCommandsConformanceTest {
                   .as("namespace 257")
                   .isEqualTo(NvmeStatus.INVALID_NAMESPACE | DNR),
           () ->
-              assertThat(io.run(rw(0x7f, 1, 0, 1, buffer)).status())
+              assertThat(io.run(rw(0x7f, small, 0, 1, buffer)).status())
                   .as("opcode 7f")
                   .isEqualTo(NvmeStatus.INVALID_OPCODE | DNR),
           () ->
               assertThat(
-                      io.run(rw(NvmeOpcodes.IO_READ, 1, 0, 16, buffer).prp2(at + 4096 + 8))
+                      io.run(rw(NvmeOpcodes.IO_READ, small, 0, 16, buffer).prp2(at + 4096 + 8))
                           .status())
                   .as("PRP2 not page aligned")
                   .isEqualTo(NvmeStatus.INVALID_PRP_OFFSET | DNR),
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 1, 0, 1, buffer).flags(0x1)).status())
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, small, 0, 1, buffer).flags(0x1)).status())
                   .as("fused")
                   .isEqualTo(NvmeStatus.INVALID_FIELD),
           () ->
-              assertThat(io.run(rw(NvmeOpcodes.IO_READ, 1, 0, 1, buffer).flags(0xc0)).status())
+              assertThat(io.run(rw(NvmeOpcodes.IO_READ, small, 0, 1, buffer).flags(0xc0)).status())
                   .as("PSDT 3")
                   .isEqualTo(NvmeStatus.INVALID_FIELD | DNR),
           () ->
-              assertThat(io.run(Command.of(NvmeOpcodes.IO_FLUSH).nsid(3)).status())
+              assertThat(io.run(Command.of(NvmeOpcodes.IO_FLUSH).nsid(INACTIVE)).status())
                   .as("flush of an inactive namespace")
                   .isEqualTo(NvmeStatus.INVALID_FIELD | DNR),
           () ->
@@ -262,7 +281,13 @@ public class NvmeCommandsConformanceTest {
                   .isZero(),
           () ->
               assertThat(
-                      io.run(rw(NvmeOpcodes.IO_WRITE_ZEROES, 2, NAMESPACE_BYTES / 4096, 1, buffer))
+                      io.run(
+                              rw(
+                                  NvmeOpcodes.IO_WRITE_ZEROES,
+                                  LARGE.nsid(),
+                                  LARGE.blocks(),
+                                  1,
+                                  buffer))
                           .status())
                   .isEqualTo(NvmeStatus.LBA_OUT_OF_RANGE | DNR));
     }
@@ -293,7 +318,7 @@ public class NvmeCommandsConformanceTest {
       Completion write =
           io.run(
               Command.of(NvmeOpcodes.IO_WRITE)
-                  .nsid(1)
+                  .nsid(SMALL.nsid())
                   .lba(0, length / 512)
                   .prp1(base + 1024)
                   .prp2(firstList));
@@ -303,7 +328,7 @@ public class NvmeCommandsConformanceTest {
       Completion read =
           io.run(
               Command.of(NvmeOpcodes.IO_READ)
-                  .nsid(1)
+                  .nsid(SMALL.nsid())
                   .lba(0, length / 512)
                   .prp1(address(in))
                   .prp2(
@@ -327,7 +352,7 @@ public class NvmeCommandsConformanceTest {
       assertThat(
               io.run(
                       Command.of(NvmeOpcodes.IO_READ)
-                          .nsid(1)
+                          .nsid(SMALL.nsid())
                           .lba(0, length / 512)
                           .prp1(base + 1024)
                           .prp2(firstList))
@@ -398,11 +423,14 @@ public class NvmeCommandsConformanceTest {
   private static final int SEGMENT = 0x2;
   private static final int LAST_SEGMENT = 0x3;
 
-  /** A command on namespace 1 whose data pointer is one SGL descriptor (PSDT 1). */
+  /**
+   * A command on the namespace of 512-byte blocks whose data pointer is one SGL descriptor (PSDT
+   * 1).
+   */
   private static Command sgl(int opcode, int blocks, long address, long length, int type) {
     return Command.of(opcode)
         .flags(1 << 6)
-        .nsid(1)
+        .nsid(SMALL.nsid())
         .lba(0, blocks)
         .prp1(address)
         .prp2((length & 0xffff_ffffL) | (long) type << 60);
@@ -424,7 +452,8 @@ public class NvmeCommandsConformanceTest {
       RawNvme.Queue io = controller.ioQueues(1, 4, 2);
       // Reads past the end: QEMU completes them while it fetches, in order (a valid command would
       // complete from its block layer, in whatever order that finishes).
-      Command pastTheEnd = Command.of(NvmeOpcodes.IO_READ).nsid(1).lba(NAMESPACE_BYTES / 512, 1);
+      Command pastTheEnd =
+          Command.of(NvmeOpcodes.IO_READ).nsid(SMALL.nsid()).lba(SMALL.blocks(), 1);
       int first = io.place(pastTheEnd);
       int second = io.place(pastTheEnd);
       int third = io.place(pastTheEnd);
@@ -537,7 +566,7 @@ public class NvmeCommandsConformanceTest {
       data.fill((byte) 0x5a);
       assertThat(controller.admin(getLog(0x01, 64, buffer)).status()).isZero();
       assertThat(data.get(ValueLayout.JAVA_LONG, 0)).as("no errors").isZero();
-      assertThat(controller.admin(getLog(0x02, 512, buffer).nsid(3)).status())
+      assertThat(controller.admin(getLog(0x02, 512, buffer).nsid(INACTIVE)).status())
           .as("SMART of an inactive namespace")
           .isEqualTo(NvmeStatus.INVALID_NAMESPACE | DNR);
       assertThat(controller.admin(getLog(0x7f, 512, buffer)).status())
@@ -561,9 +590,10 @@ public class NvmeCommandsConformanceTest {
       DmaBuffer out = controller.buffer(4096);
       DmaBuffer in = controller.buffer(4096);
       out.segment().fill((byte) 0xa5);
-      for (int nsid = 1; nsid <= 2; nsid++) {
-        int blocks = nsid == 1 ? 8 : 1;
-        long lba = nsid == 1 ? 4096 : 512;
+      for (NvmeLayout.Namespace namespace : LAYOUT.namespaces()) {
+        int nsid = namespace.nsid();
+        int blocks = 4096 / namespace.blockSize();
+        long lba = (2L << 20) / namespace.blockSize();
         assertThat(io.run(rw(NvmeOpcodes.IO_WRITE, nsid, lba, blocks, out)).status()).isZero();
         assertThat(io.run(rw(NvmeOpcodes.IO_COMPARE, nsid, lba, blocks, out)).status())
             .as("compare equal")

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * The simulated NVMe controller against QEMU's, on a seeded random stream of admin and NVM
  * commands, valid and invalid ({@link RandomNvmeCommands}), run one at a time on both and compared
  * per command: the status, completion dword 0, the SQ head, and every byte of the data buffer the
- * commands read into. The namespaces are filled from the seed first.
+ * commands read into. The namespaces are filled from the seed first. The model is built with the
+ * run's {@link NvmeLayout}, the one QEMU was started with.
  *
  * <p>In the VFIO guest the test meets QEMU's controller and builds the model beside it, in the same
  * JVM. (Not on UIO: a random PRP there is a physical address, and would write over the guest.) On
@@ -63,7 +64,8 @@ public class NvmeDifferentialTest {
     int commands = Integer.getInteger(COMMANDS, 2000);
     boolean againstQemu = !GuestRun.backend().equals("sim");
     String serial = System.getProperty(GuestRun.NVME_SERIAL, NvmeOptions.DEFAULT_SERIAL);
-    NvmeModel model = new NvmeModel(NvmeOptions.builder().serial(serial).build());
+    NvmeLayout layout = NvmeLayout.current();
+    NvmeModel model = new NvmeModel(layout.options(serial));
     try (SimMachine machine =
             SimMachine.builder()
                 .driver(SimDriver.overrideOnly("vfio-pci"))
@@ -71,8 +73,8 @@ public class NvmeDifferentialTest {
                     SimFunction.builder(MODEL.toString()).iommuGroup(4).driver("vfio-pci"), model)
                 .build();
         PciDeviceHandle simulated = machine.open(MODEL);
-        Side reference = new Side(simulated, "model");
-        Side qemu = againstQemu ? new Side(nvme, "QEMU") : null) {
+        Side reference = new Side(simulated, "model", layout);
+        Side qemu = againstQemu ? new Side(nvme, "QEMU", layout) : null) {
       SplittableRandom fill = new SplittableRandom(seed);
       byte[] pattern = new byte[RandomNvmeCommands.DATA];
       fill.nextBytes(pattern);
@@ -80,7 +82,7 @@ public class NvmeDifferentialTest {
       if (qemu != null) {
         qemu.fill(pattern);
       }
-      RandomNvmeCommands stream = new RandomNvmeCommands(seed);
+      RandomNvmeCommands stream = new RandomNvmeCommands(seed, layout);
       for (int i = 0; i < commands; i++) {
         Step step = stream.next();
         String where = "seed 0x" + Long.toHexString(seed) + ", step " + i + ": " + describe(step);
@@ -113,8 +115,11 @@ public class NvmeDifferentialTest {
             .isEqualTo(-1);
       }
       System.out.printf(
-          "NVMe differential stream: %d steps of seed 0x%x on %s%n",
-          commands, seed, againstQemu ? "the model and QEMU, compared" : "the model alone");
+          "NVMe differential stream: %d steps of seed 0x%x on %s, layout %s%n",
+          commands,
+          seed,
+          againstQemu ? "the model and QEMU, compared" : "the model alone",
+          layout.name());
     }
   }
 
@@ -160,12 +165,14 @@ public class NvmeDifferentialTest {
     final DmaBuffer data;
     private final DmaBuffer lists;
     private final String name;
+    private final NvmeLayout layout;
 
     private final PciDeviceHandle handle;
 
-    Side(PciDeviceHandle handle, String name) {
+    Side(PciDeviceHandle handle, String name, NvmeLayout layout) {
       this.handle = handle;
       this.name = name;
+      this.layout = layout;
       this.nvme = new RawNvme(handle, 32);
       this.bar0 = nvme.bar0;
       this.io = nvme.ioQueues(1, 64, 64);
@@ -195,12 +202,16 @@ public class NvmeDifferentialTest {
       }
     }
 
-    /** Writes {@code pattern} over the first blocks of both namespaces, 256 KiB at a time. */
+    /**
+     * Writes {@code pattern} over the first blocks of every namespace, 256 KiB at a time (or what
+     * MDTS allows, if less).
+     */
     void fill(byte[] pattern) {
       MemorySegment.copy(pattern, 0, data.segment(), ValueLayout.JAVA_BYTE, 0, pattern.length);
-      for (int nsid = 1; nsid <= 2; nsid++) {
-        int blockSize = nsid == 1 ? 512 : 4096;
-        int chunk = 256 << 10;
+      int chunk = (int) Math.min(256 << 10, layout.maxTransferBytes());
+      for (NvmeLayout.Namespace namespace : layout.namespaces()) {
+        int nsid = namespace.nsid();
+        int blockSize = namespace.blockSize();
         for (long at = 0; at < RandomNvmeCommands.FILLED_BYTES; at += chunk) {
           long source = at % RandomNvmeCommands.DATA;
           Pointer[] pages = new Pointer[chunk / 4096 - 1];
@@ -367,14 +378,15 @@ public class NvmeDifferentialTest {
     public void close() {
       nvme.close();
       try (RawNvme fresh = new RawNvme(handle, 2)) {
-        int[][] formats = {{1, 0}, {2, 4}}; // nsid, LBA format: 512 and 4096 bytes, no metadata
-        for (int[] format : formats) {
+        for (NvmeLayout.Namespace namespace : layout.namespaces()) {
           Completion done =
               fresh.admin(
-                  Command.of(NvmeOpcodes.ADMIN_FORMAT_NVM).nsid(format[0]).cdw(10, format[1]));
+                  Command.of(NvmeOpcodes.ADMIN_FORMAT_NVM)
+                      .nsid(namespace.nsid())
+                      .cdw(10, namespace.lbaFormat()));
           if (done.status() != 0) {
             throw new AssertionError(
-                name + ": Format NVM of namespace " + format[0] + " back: " + done);
+                name + ": Format NVM of namespace " + namespace.nsid() + " back: " + done);
           }
         }
       }

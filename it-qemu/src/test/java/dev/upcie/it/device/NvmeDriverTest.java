@@ -38,13 +38,22 @@ import org.junit.jupiter.params.provider.CsvSource;
  * INTx) in the guests. The same assertions hold on all three, so the driver is proven on the real
  * path and the model is held to QEMU's device once more, through a real driver.
  *
- * <p>Both namespaces are used: namespace 1 has 512-byte blocks, namespace 2 4 KiB blocks. Each test
- * writes what it reads back, in a region of its own, so tests do not depend on each other or on
- * what other test classes left on QEMU's images.
+ * <p>The controller's layout is the run's {@link NvmeLayout}: tests that need a block size take the
+ * layout's first namespace of that size (namespace 1 of 512-byte blocks and namespace 2 of 4 KiB
+ * blocks in the default layout), and what Identify reports is held to the layout. Each test writes
+ * what it reads back, in a region of its own, so tests do not depend on each other or on what other
+ * test classes left on QEMU's images.
  */
 @ExtendWith(ResourceHygiene.class)
 public class NvmeDriverTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
+  private static final NvmeLayout LAYOUT = NvmeLayout.current();
+
+  /** The namespace of 512-byte blocks. */
+  private static final int SMALL = LAYOUT.withBlockSize(512).nsid();
+
+  /** The namespace of 4 KiB blocks. */
+  private static final int LARGE = LAYOUT.withBlockSize(4096).nsid();
 
   private static String serial() {
     return System.getProperty(GuestRun.NVME_SERIAL, NvmeOptions.DEFAULT_SERIAL);
@@ -58,26 +67,33 @@ public class NvmeDriverTest {
       assertThat(id.serialNumber()).isEqualTo(serial());
       assertThat(id.modelNumber()).isEqualTo("QEMU NVMe Ctrl");
       assertThat(id.firmwareRevision()).isNotBlank();
-      assertThat(id.maxDataTransferSize()).as("MDTS, QEMU's default").isEqualTo(7);
-      assertThat(nvme.maxTransferBytes()).isEqualTo(512 << 10);
+      assertThat(id.maxDataTransferSize()).as("MDTS").isEqualTo(LAYOUT.mdts());
+      assertThat(nvme.maxTransferBytes()).isEqualTo(LAYOUT.maxTransferBytes());
       assertThat(id.version().major()).isEqualTo(1);
       assertThat(id.submissionEntrySizes()).as("SQES: 64-byte entries").isEqualTo(0x66);
       assertThat(id.completionEntrySizes()).as("CQES: 16-byte entries").isEqualTo(0x44);
       assertThat(id.supportsWriteZeroes()).isTrue();
       assertThat(id.supportsDatasetManagement()).isTrue();
       assertThat(nvme.grantedQueuePairs()).as("8 asked for; QEMU grants 64").isEqualTo(8);
-      assertThat(nvme.activeNamespaces()).containsExactly(1, 2);
+      assertThat(nvme.activeNamespaces()).containsExactlyElementsOf(LAYOUT.nsids());
 
-      IdentifyNamespace ns1 = nvme.identifyNamespace(1);
-      assertThat(ns1.blockSize()).isEqualTo(512);
-      assertThat(ns1.size()).isEqualTo((64L << 20) / 512);
-      assertThat(ns1.capacity()).isEqualTo(ns1.size());
-      assertThat(ns1.format().metadataSize()).isZero();
-      NvmeNamespace ns2 = nvme.namespace(2);
-      assertThat(ns2.blockSize()).isEqualTo(4096);
-      assertThat(ns2.blocks()).isEqualTo((64L << 20) / 4096);
-      assertThat(ns2.bytes()).isEqualTo(64L << 20);
-      assertThat(nvme.identifyNamespace(3).active()).as("namespace 3 is not attached").isFalse();
+      for (NvmeLayout.Namespace expected : LAYOUT.namespaces()) {
+        IdentifyNamespace identify = nvme.identifyNamespace(expected.nsid());
+        assertThat(identify.blockSize())
+            .as("block size of %s", expected)
+            .isEqualTo(expected.blockSize());
+        assertThat(identify.size()).as("NSZE of %s", expected).isEqualTo(expected.blocks());
+        assertThat(identify.capacity()).isEqualTo(identify.size());
+        assertThat(identify.format().metadataSize()).isZero();
+        NvmeNamespace ns = nvme.namespace(expected.nsid());
+        assertThat(ns.blockSize()).isEqualTo(expected.blockSize());
+        assertThat(ns.blocks()).isEqualTo(expected.blocks());
+        assertThat(ns.bytes()).isEqualTo(expected.bytes());
+      }
+      int inactive = LAYOUT.inactiveNsid();
+      assertThat(nvme.identifyNamespace(inactive).active())
+          .as("namespace %d is not attached", inactive)
+          .isFalse();
     }
     assertThat(NvmeRegisters.CSTS_RDY.isSet(device.bar(0).read(NvmeRegisters.CSTS)))
         .as("closed: disabled after shutdown")
@@ -138,7 +154,7 @@ public class NvmeDriverTest {
     try (NvmeController nvme = NvmeController.open(device);
         DmaHeap heap = device.dma().heap(4 << 20);
         DmaBuffer buffer = heap.allocate(64 << 10, 4096)) {
-      NvmeNamespace ns = nvme.namespace(2);
+      NvmeNamespace ns = nvme.namespace(LARGE);
       List<NvmeQueuePair> pairs = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         pairs.add(nvme.createQueuePair(QueuePairOptions.depth(depth)));
@@ -167,29 +183,31 @@ public class NvmeDriverTest {
 
   /**
    * Transfers of every PRP shape, at page and sub-page offsets: one page (PRP1 alone), two (PRP2 a
-   * page), three and more (PRP2 a list), and more than MDTS allows (split into several commands).
+   * page), three and more (PRP2 a list), and more than MDTS allows (split into several commands:
+   * from 512 KiB on in the default layout, from 128 KiB in mdts5-3ns).
    */
-  @ParameterizedTest(name = "nsid {0}, {1} bytes at offset {2}")
+  @ParameterizedTest(name = "{0}-byte blocks, {1} bytes at offset {2}")
   @CsvSource({
-    "1, 512, 0",
-    "1, 512, 3584",
-    "1, 4096, 0",
-    "1, 4096, 512",
-    "1, 8192, 0",
-    "1, 8192, 1024",
-    "1, 12288, 0",
-    "1, 65536, 512",
-    "1, 524288, 0",
-    "1, 524288, 2048",
-    "1, 1048576, 512",
-    "2, 4096, 0",
-    "2, 8192, 2052",
-    "2, 20480, 0",
-    "2, 2097152, 0",
-    "2, 1572864, 4",
+    "512, 512, 0",
+    "512, 512, 3584",
+    "512, 4096, 0",
+    "512, 4096, 512",
+    "512, 8192, 0",
+    "512, 8192, 1024",
+    "512, 12288, 0",
+    "512, 65536, 512",
+    "512, 524288, 0",
+    "512, 524288, 2048",
+    "512, 1048576, 512",
+    "4096, 4096, 0",
+    "4096, 8192, 2052",
+    "4096, 20480, 0",
+    "4096, 2097152, 0",
+    "4096, 1572864, 4",
   })
   void writesAndReadsBackEveryPrpShape(
-      int nsid, int bytes, int offset, @PciDevice(id = "1b36:0010") PciDeviceHandle device) {
+      int blockSize, int bytes, int offset, @PciDevice(id = "1b36:0010") PciDeviceHandle device) {
+    int nsid = LAYOUT.withBlockSize(blockSize).nsid();
     try (NvmeController nvme = NvmeController.open(device);
         NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
         DmaHeap heap = device.dma().heap(12 << 20);
@@ -221,7 +239,7 @@ public class NvmeDriverTest {
         NvmeQueuePair io = nvme.createQueuePair();
         DmaHeap heap = device.dma().heap(4 << 20);
         DmaBuffer buffer = heap.allocate(64 << 10, 4096)) {
-      NvmeNamespace ns = nvme.namespace(2);
+      NvmeNamespace ns = nvme.namespace(LARGE);
       long lba = 3000;
       fill(buffer.segment(), 0, 64 << 10, lba);
       io.write(ns, lba, 16, buffer, 0);
@@ -250,7 +268,7 @@ public class NvmeDriverTest {
         NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(64));
         DmaHeap heap = device.dma().heap(4 << 20);
         DmaBuffer buffer = heap.allocate(32 * 4096, 4096)) {
-      NvmeNamespace ns = nvme.namespace(2);
+      NvmeNamespace ns = nvme.namespace(LARGE);
       long base = 5000;
       for (int i = 0; i < 32; i++) {
         fill(buffer.segment(), i * 4096L, 4096, base + i);
@@ -293,7 +311,7 @@ public class NvmeDriverTest {
         DmaBuffer buffer = heap.allocate(16 * 4096, 4096)) {
       InterruptMode mode = device.interrupts().mode().orElseThrow();
       assertThat(io.vector()).isEqualTo(mode == InterruptMode.MSIX ? io.id() : 0);
-      NvmeNamespace ns = nvme.namespace(1);
+      NvmeNamespace ns = nvme.namespace(SMALL);
       for (int round = 0; round < 5; round++) {
         long lba = 9000 + round * 128L;
         fill(buffer.segment(), 0, 16 * 4096, lba);
@@ -312,10 +330,11 @@ public class NvmeDriverTest {
         NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(4));
         DmaHeap heap = device.dma().heap(2 << 20);
         DmaBuffer buffer = heap.allocate(8192, 4096)) {
-      NvmeNamespace ns = nvme.namespace(1);
+      NvmeNamespace ns = nvme.namespace(SMALL);
       assertThatThrownBy(() -> io.read(ns, ns.blocks() - 1, 2, buffer, 0))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("blocks 131071 to 131072 are outside namespace 1");
+          .hasMessageContaining(
+              "blocks %d to %d are outside namespace %d", ns.blocks() - 1, ns.blocks(), SMALL);
       assertThatThrownBy(() -> io.write(ns, 0, 17, buffer, 0))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("do not fit in");
@@ -327,7 +346,7 @@ public class NvmeDriverTest {
       assertThatThrownBy(() -> nvme.namespace(7))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("namespace 7 is not active")
-          .hasMessageContaining("active namespaces: [1, 2]");
+          .hasMessageContaining("active namespaces: " + LAYOUT.nsids());
       assertThatThrownBy(() -> nvme.namespace(0x1000))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("does not exist")
@@ -358,7 +377,7 @@ public class NvmeDriverTest {
         NvmeQueuePair shared = nvme.createQueuePair(QueuePairOptions.depth(4).withSharedMemory());
         DmaHeap heap = device.dma().heap(2 << 20);
         DmaBuffer buffer = heap.allocate(4096, 4096, DmaBuffer.Scope.SHARED)) {
-      NvmeNamespace ns = nvme.namespace(2);
+      NvmeNamespace ns = nvme.namespace(LARGE);
       List<Throwable> failures = new ArrayList<>();
       Thread other =
           Thread.ofPlatform()
@@ -389,7 +408,7 @@ public class NvmeDriverTest {
     try (NvmeController nvme = NvmeController.open(device);
         DmaHeap heap = device.dma().heap(2 << 20);
         DmaBuffer buffer = heap.allocate(4096, 4096)) {
-      NvmeNamespace ns = nvme.namespace(2);
+      NvmeNamespace ns = nvme.namespace(LARGE);
       NvmeQueuePair before = nvme.createQueuePair(QueuePairOptions.depth(8));
       fill(buffer.segment(), 0, 4096, 8000);
       before.write(ns, 8000, 1, buffer, 0);
@@ -401,7 +420,7 @@ public class NvmeDriverTest {
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("queue pair 1 is gone: the controller was reset");
       before.close();
-      NvmeNamespace again = nvme.namespace(2);
+      NvmeNamespace again = nvme.namespace(LARGE);
       try (NvmeQueuePair after = nvme.createQueuePair(QueuePairOptions.depth(8))) {
         assertThat(after.id()).isEqualTo(1);
         buffer.segment().fill((byte) 0);

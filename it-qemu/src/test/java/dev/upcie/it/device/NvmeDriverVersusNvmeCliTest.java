@@ -54,7 +54,7 @@ public class NvmeDriverVersusNvmeCliTest {
     try (NvmeController nvme = NvmeController.open(device)) {
       JsonNode ctrl = json.readTree(directory.resolve("id-ctrl.json").toFile());
       compare("id-ctrl", ctrl, CONTROLLER, nvme.identify(), differences);
-      for (int nsid = 1; nsid <= 2; nsid++) {
+      for (int nsid : NvmeLayout.current().nsids()) {
         JsonNode ns = json.readTree(directory.resolve("id-ns-" + nsid + ".json").toFile());
         IdentifyNamespace id = nvme.identifyNamespace(nsid);
         compare("id-ns " + nsid, ns, NAMESPACE, id, differences);

@@ -29,11 +29,17 @@ final class RandomNvmeCommands {
   static final int FIRST_SPARE_QUEUE = 2;
 
   private final SplittableRandom random;
+  private final NvmeLayout layout;
   private final boolean[] sqExists = new boolean[70];
   private final boolean[] cqExists = new boolean[70];
 
-  RandomNvmeCommands(long seed) {
+  /**
+   * The stream of {@code seed} for a controller of {@code layout}: its namespaces, their sizes and
+   * block sizes. For the default layout a seed gives the same stream as before layouts existed.
+   */
+  RandomNvmeCommands(long seed, NvmeLayout layout) {
     this.random = new SplittableRandom(seed);
+    this.layout = layout;
     sqExists[1] = true;
     cqExists[1] = true;
   }
@@ -278,9 +284,12 @@ final class RandomNvmeCommands {
     int opcode =
         random.nextInt(12) == 0 ? random.nextInt(256) : opcodes[random.nextInt(opcodes.length)];
     int nsid = namespace();
-    int blockSize = nsid == 2 ? 4096 : 512;
+    // An inactive or invalid namespace: the sizes of the first, as before layouts existed.
+    NvmeLayout.Namespace target =
+        layout.nsids().contains(nsid) ? layout.namespace(nsid) : layout.namespaces().getFirst();
+    int blockSize = target.blockSize();
     long filledBlocks = FILLED_BYTES / blockSize;
-    long blocksInNamespace = (64L << 20) / blockSize;
+    long blocksInNamespace = target.blocks();
     long slba =
         switch (random.nextInt(10)) {
           case 0 -> blocksInNamespace - random.nextInt(1, 4);
@@ -408,15 +417,22 @@ final class RandomNvmeCommands {
     return new Pointer.Sgl(odd[random.nextInt(odd.length)], dataPointer(length), length, 0, null);
   }
 
-  /** Namespace 1 or 2 mostly; sometimes 0, an inactive one, broadcast, or anything. */
+  /**
+   * An active namespace mostly (the first, or one of the others); sometimes 0, an inactive one,
+   * broadcast, or anything. One draw decides among the active ones, so the default layout's stream
+   * is what it was with namespaces 1 and 2 fixed.
+   */
   private int namespace() {
-    return switch (random.nextInt(20)) {
+    java.util.List<Integer> active = layout.nsids();
+    int draw = random.nextInt(20);
+    return switch (draw) {
       case 0 -> 0;
-      case 1 -> 3;
+      case 1 -> layout.inactiveNsid();
       case 2 -> -1;
       case 3 -> random.nextInt();
-      case 4, 5, 6, 7, 8, 9, 10, 11 -> 2;
-      default -> 1;
+      case 4, 5, 6, 7, 8, 9, 10, 11 ->
+          active.size() == 1 ? active.getFirst() : active.get(1 + (draw - 4) % (active.size() - 1));
+      default -> active.getFirst();
     };
   }
 

@@ -3,6 +3,7 @@ package dev.upcie.it.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.upcie.it.device.GuestRun;
+import dev.upcie.it.device.NvmeLayout;
 import dev.upcie.it.guest.GuestBind;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -92,6 +93,13 @@ final class GuestSuite {
   GuestSuite after(String command) {
     after.add(command);
     return this;
+  }
+
+  /** QEMU's namespaces for {@code layout}. */
+  static List<QemuGuest.NvmeNamespace> namespaces(NvmeLayout layout) {
+    return layout.namespaces().stream()
+        .map(ns -> new QemuGuest.NvmeNamespace(ns.nsid(), ns.bytes(), ns.blockSize()))
+        .toList();
   }
 
   /**

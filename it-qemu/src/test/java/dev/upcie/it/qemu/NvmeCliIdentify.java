@@ -2,6 +2,7 @@ package dev.upcie.it.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.upcie.it.device.NvmeLayout;
 import dev.upcie.it.device.SimulatedIdentify;
 import dev.upcie.sim.nvme.NvmeOptions;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * nvme-cli 2.3 as an independent oracle for the simulated controller's Identify data: in the VFIO
@@ -213,12 +215,19 @@ final class NvmeCliIdentify {
               25,
               List.of(number("ms", 0, 2), number("ds", 2, 1), number("rp", 3, 1))));
 
-  /** What the guest saves: each command's JSON for one device, in a file of its own. */
-  static final List<Output> OUTPUTS =
-      List.of(
-          new Output(CONTROLLER, "/dev/nvme0", 0, "id-ctrl.json"),
-          new Output(NAMESPACE, "/dev/nvme0n1", 1, "id-ns-1.json"),
-          new Output(NAMESPACE, "/dev/nvme0n2", 2, "id-ns-2.json"));
+  /**
+   * What the guest saves for a controller of {@code layout}: each command's JSON for one device, in
+   * a file of its own; the controller's, then each namespace's (the kernel names the block device
+   * of namespace N {@code nvme0nN} when, as here, the namespaces are numbered from 1 without gaps).
+   */
+  static List<Output> outputs(NvmeLayout layout) {
+    List<Output> outputs = new ArrayList<>();
+    outputs.add(new Output(CONTROLLER, "/dev/nvme0", 0, "id-ctrl.json"));
+    for (int nsid : layout.nsids()) {
+      outputs.add(new Output(NAMESPACE, "/dev/nvme0n" + nsid, nsid, "id-ns-" + nsid + ".json"));
+    }
+    return outputs;
+  }
 
   private NvmeCliIdentify() {}
 
@@ -228,13 +237,17 @@ final class NvmeCliIdentify {
    * prints it. Failures do not stop the guest's script; they are written to {@link #ERROR_FILE} for
    * the host-side test to report. Uses {@code $RESULTS}, the guest's results directory.
    */
-  static String guestCommands() {
+  static String guestCommands(NvmeLayout layout) {
     StringBuilder reads = new StringBuilder();
-    for (Output output : OUTPUTS) {
+    List<String> devices = new ArrayList<>();
+    for (Output output : outputs(layout)) {
       reads.append(
           "  nvme_cli_read %s %s %s%n"
               .formatted(output.structure().command(), output.device(), output.file()));
+      devices.add(output.device());
     }
+    String allThere =
+        devices.stream().map(d -> "[ -e " + d + " ]").collect(Collectors.joining(" && "));
     return """
     # nvme-cli's Identify data through the kernel's nvme driver (NvmeCliIdentify)
     nvme_cli_dir="$RESULTS/%1$s"
@@ -255,9 +268,9 @@ final class NvmeCliIdentify {
         return
       fi
       deadline=$(( $(date +%%s) + 60 ))
-      until [ -e /dev/nvme0 ] && [ -e /dev/nvme0n1 ] && [ -e /dev/nvme0n2 ]; do
+      until %4$s; do
         if [ "$(date +%%s)" -ge "$deadline" ]; then
-          echo "/dev/nvme0, nvme0n1 and nvme0n2 did not all appear within 60 s of" \\
+          echo "%5$s did not all appear within 60 s of" \\
             "modprobe nvme; there were: $(ls /dev/nvme* 2>&1 | tr '\\n' ' ')" \\
             > "$nvme_cli_dir/%2$s"
           return
@@ -271,17 +284,19 @@ final class NvmeCliIdentify {
       sed 's/^/upcie-guest: nvme-cli: /' "$nvme_cli_dir/%2$s" >&2
     fi
     """
-        .formatted(DIRECTORY, ERROR_FILE, reads);
+        .formatted(DIRECTORY, ERROR_FILE, reads, allThere, String.join(", ", devices));
   }
 
   /**
    * Every difference between nvme-cli's output for QEMU in {@code directory} and what it would
-   * print for a model built with {@code options}: see {@link Structure#differences}.
+   * print for a model of {@code layout} with {@code serial}: see {@link Structure#differences}.
    */
-  static List<String> differences(Path directory, NvmeOptions options) throws IOException {
+  static List<String> differences(Path directory, NvmeLayout layout, String serial)
+      throws IOException {
+    NvmeOptions options = layout.options(serial);
     ObjectMapper json = new ObjectMapper();
     List<String> found = new ArrayList<>();
-    for (Output output : OUTPUTS) {
+    for (Output output : outputs(layout)) {
       byte[] model =
           output.nsid() == 0
               ? SimulatedIdentify.read(options, SimulatedIdentify.CNS_CONTROLLER, 0)

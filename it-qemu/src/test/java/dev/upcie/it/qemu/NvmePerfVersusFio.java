@@ -2,6 +2,7 @@ package dev.upcie.it.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.upcie.it.device.NvmeLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,12 +11,13 @@ import java.util.List;
 
 /**
  * The same QEMU controller measured two ways in one guest run, 4 KiB random reads at queue depth 1
- * and 32 over the same 32 MiB of namespace 2: through the kernel's {@code nvme} driver with fio
- * (io_uring, direct I/O) while the kernel still holds the controller, and through our driver over
- * VFIO with {@code upcie nvme perf} after the tests. Both ramp up unmeasured first (fio's {@code
- * ramp_time}, perf's {@code --ramp}): the JVM compiles its I/O path in that time, slowly under TCG.
- * A user-space driver saves the system call and the interrupt per I/O; under TCG, where every MMIO
- * exit and every guest instruction is emulated, what that is worth shows here.
+ * and 32 over the same 32 MiB of a namespace of 4 KiB blocks ({@link #NSID}, namespace 2 in the
+ * default layout): through the kernel's {@code nvme} driver with fio (io_uring, direct I/O) while
+ * the kernel still holds the controller, and through our driver over VFIO with {@code upcie nvme
+ * perf} after the tests. Both ramp up unmeasured first (fio's {@code ramp_time}, perf's {@code
+ * --ramp}): the JVM compiles its I/O path in that time, slowly under TCG. A user-space driver saves
+ * the system call and the interrupt per I/O; under TCG, where every MMIO exit and every guest
+ * instruction is emulated, what that is worth shows here.
  */
 final class NvmePerfVersusFio {
   /** Where in the guest's results the JSON of both tools goes. */
@@ -25,7 +27,11 @@ final class NvmePerfVersusFio {
   static final String ERROR_FILE = "error";
 
   static final int[] DEPTHS = {1, 32};
-  private static final String DEVICE = "/dev/nvme0n2";
+
+  /** The namespace both tools read: the layout's first of 4 KiB blocks. */
+  static final int NSID = NvmeLayout.requested().withBlockSize(4096).nsid();
+
+  private static final String DEVICE = "/dev/nvme0n" + NSID;
   private static final String REGION = "32M";
 
   private NvmePerfVersusFio() {}
@@ -89,11 +95,11 @@ final class NvmePerfVersusFio {
       runs.append(
           """
           jvm 'nvme perf, depth %1$d' -XX:-UsePerfData -XX:+UseSerialGC -Djava.io.tmpdir=/run/tmp \\
-            --enable-native-access=ALL-UNNAMED -jar '%2$s' nvme perf -n 2 --rw randread --bs 4k \\
+            --enable-native-access=ALL-UNNAMED -jar '%2$s' nvme perf -n %7$d --rw randread --bs 4k \\
             --qd %1$d --ramp %6$ds --time %3$ds --size %4$s --json > "$perf_dir/upcie-qd%1$d.json" \\
             || echo "upcie nvme perf at depth %1$d failed (exit $?)" >> "$perf_dir/%5$s"
           """
-              .formatted(depth, toolsJar, seconds, REGION, ERROR_FILE, rampSeconds));
+              .formatted(depth, toolsJar, seconds, REGION, ERROR_FILE, rampSeconds, NSID));
     }
     return "# Our driver through VFIO, the same load (NvmePerfVersusFio)\n" + runs;
   }

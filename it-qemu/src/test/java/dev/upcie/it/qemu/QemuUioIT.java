@@ -10,6 +10,7 @@ import dev.upcie.it.device.NvmeCommandsConformanceTest;
 import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.NvmeDriverTest;
 import dev.upcie.it.device.NvmeDriverVersusNvmeCliTest;
+import dev.upcie.it.device.NvmeLayout;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.UioDmaMaskTest;
 import java.nio.file.Path;
@@ -31,13 +32,17 @@ import org.junit.jupiter.api.Test;
 class QemuUioIT {
   static final String SERIAL = "upcie-it-0002";
 
+  /** QEMU's NVMe controller: -Dupcie.nvme.layout, the default unless set. */
+  private static final NvmeLayout LAYOUT = NvmeLayout.requested();
+
   private static final GuestSuite SUITE =
       new GuestSuite("uio")
           .modules("nvme", "uio_pci_generic")
           .bind("1b36:0010", "uio_pci_generic")
           .bind("1234:11e8", "uio_pci_generic")
-          .before(NvmeCliIdentify.guestCommands())
+          .before(NvmeCliIdentify.guestCommands(LAYOUT))
           .property(GuestRun.NVME_SERIAL, SERIAL)
+          .property(GuestRun.NVME_LAYOUT, LAYOUT.name())
           .property(NvmeDriverVersusNvmeCliTest.DIRECTORY, "$RESULTS/" + NvmeCliIdentify.DIRECTORY)
           .tests(
               List.of(
@@ -64,7 +69,7 @@ class QemuUioIT {
             .numaNodes(256, 1792)
             .kernelArguments("hugepagesz=2M", "hugepages=0:32,1:16")
             .timeout(Duration.ofSeconds(Long.getLong("upcie.qemu.timeout", 900)))
-            .nvme(SERIAL, 64L << 20)
+            .nvme(SERIAL, LAYOUT.mdts(), GuestSuite.namespaces(LAYOUT))
             .edu();
     results = guest.results();
     run = SUITE.runIn(guest);

@@ -14,12 +14,12 @@ import dev.upcie.it.device.NvmeControllerRegistersTest;
 import dev.upcie.it.device.NvmeDifferentialTest;
 import dev.upcie.it.device.NvmeDriverTest;
 import dev.upcie.it.device.NvmeDriverVersusNvmeCliTest;
+import dev.upcie.it.device.NvmeLayout;
 import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.VfioGroupsTest;
 import dev.upcie.memory.HugepageRegionTest;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.sim.SimMachine;
-import dev.upcie.sim.nvme.NvmeOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,6 +50,9 @@ class QemuVfioIT {
   private static final int PERF_RAMP_SECONDS =
       "full".equals(System.getProperty(GuestSuite.BENCH_PROPERTY)) ? 10 : 3;
 
+  /** QEMU's NVMe controller: -Dupcie.nvme.layout, the default unless set. */
+  private static final NvmeLayout LAYOUT = NvmeLayout.requested();
+
   private static final GuestSuite SUITE =
       new GuestSuite("vfio")
           .modules("nvme", "vfio-pci", "vfio_iommu_type1")
@@ -57,12 +60,13 @@ class QemuVfioIT {
           .bind("1234:11e8", "vfio-pci")
           .bind("8086:2922", "vfio-pci")
           .bind("8086:2930", "vfio-pci")
-          .before(NvmeCliIdentify.guestCommands())
+          .before(NvmeCliIdentify.guestCommands(LAYOUT))
           .before(NvmePerfVersusFio.fioCommands(PERF_RAMP_SECONDS, PERF_SECONDS))
           .after(
               NvmePerfVersusFio.driverCommands(
                   GuestSuite.TOOLS_JAR, PERF_RAMP_SECONDS, PERF_SECONDS))
           .property(GuestRun.NVME_SERIAL, SERIAL)
+          .property(GuestRun.NVME_LAYOUT, LAYOUT.name())
           .property(NvmeDriverVersusNvmeCliTest.DIRECTORY, "$RESULTS/" + NvmeCliIdentify.DIRECTORY)
           .property(
               NvmeDifferentialTest.COMMANDS,
@@ -97,7 +101,7 @@ class QemuVfioIT {
             .iommu(true)
             .kernelArguments("hugepagesz=2M", "hugepages=64")
             .timeout(Duration.ofSeconds(Long.getLong("upcie.qemu.timeout", 900)))
-            .nvme(SERIAL, 64L << 20)
+            .nvme(SERIAL, LAYOUT.mdts(), GuestSuite.namespaces(LAYOUT))
             .edu();
     results = guest.results();
     run = SUITE.runIn(guest);
@@ -215,15 +219,14 @@ class QemuVfioIT {
             "the guest could not run nvme-cli: %s",
             Files.exists(error) ? Files.readString(error).strip() : "")
         .doesNotExist();
-    for (NvmeCliIdentify.Output o : NvmeCliIdentify.OUTPUTS) {
+    for (NvmeCliIdentify.Output o : NvmeCliIdentify.outputs(LAYOUT)) {
       assertThat(output.resolve(o.file()))
           .as(
               "nvme %s %s -o json, saved by the guest; console:%n%s",
               o.structure().command(), o.device(), run.tail(60))
           .exists();
     }
-    NvmeOptions options = NvmeOptions.builder().serial(SERIAL).build();
-    assertThat(NvmeCliIdentify.differences(output, options))
+    assertThat(NvmeCliIdentify.differences(output, LAYOUT, SERIAL))
         .as("fields nvme-cli prints differently for QEMU's controller and the model (%s)", output)
         .isEmpty();
   }
