@@ -31,6 +31,15 @@ upcie_debian_kernel() {
 UPCIE_KERNEL_CACHE=${UPCIE_KERNEL_CACHE:-/var/cache/upcie/kernels}
 UPCIE_BACKPORTS_MIRROR=${UPCIE_BACKPORTS_MIRROR:-http://deb.debian.org/debian}
 
+# upcie_cached_backports_kernel   prints the release of the 6.12 kernel in the cache, if there is
+#                                 one (fetches nothing)
+upcie_cached_backports_kernel() {
+  local release
+  release=$(cd "$UPCIE_KERNEL_CACHE" 2>/dev/null && ls -d 6.12.* 2>/dev/null | sort -V | tail -1)
+  [ -n "$release" ] && [ -f "$UPCIE_KERNEL_CACHE/$release/lib/modules/$release/modules.dep" ] || return 1
+  echo "$release"
+}
+
 upcie_backports_kernel() {
   local cache=$UPCIE_KERNEL_CACHE apt="$UPCIE_KERNEL_CACHE/apt" depends package release tree deb
   mkdir -p "$apt/etc/sources.list.d" "$apt/etc/preferences.d" "$apt/state/lists/partial" \
@@ -45,8 +54,7 @@ upcie_backports_kernel() {
     -o "Dir::Cache=$apt/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q)
   if ! apt-get "${options[@]}" update >"$apt/update.log" 2>&1; then
     # Offline: a tree fetched before still serves.
-    release=$(cd "$cache" && ls -d 6.12.* 2>/dev/null | sort -V | tail -1)
-    if [ -n "$release" ] && [ -f "$cache/$release/lib/modules/$release/modules.dep" ]; then
+    if release=$(upcie_cached_backports_kernel); then
       echo "upcie: cannot reach bookworm-backports ($apt/update.log); using the kernel fetched before, $release" >&2
       echo "$release"
       return 0
