@@ -178,15 +178,16 @@ public class NvmeDifferentialTest {
       this.io = nvme.ioQueues(1, 64, 64);
       this.data = nvme.buffer(RandomNvmeCommands.DATA);
       this.lists = nvme.buffer(RandomNvmeCommands.LIST_PAGES * 4096L);
-      settle();
+      settle(nvme, data, name);
     }
 
     /**
-     * Puts the features a driver may have changed back to QEMU's defaults: QEMU keeps them across a
-     * reset, and the guest's kernel driver set some (asynchronous event configuration) before the
-     * test took the controller.
+     * Puts the features a driver or the stream may have changed back to QEMU's defaults: QEMU keeps
+     * them across a reset, the guest's kernel driver set some (asynchronous event configuration)
+     * before the test took the controller, and the stream sets others (a temperature threshold
+     * below the composite temperature raises SMART's critical warning for every later test).
      */
-    private void settle() {
+    private static void settle(RawNvme nvme, DmaBuffer data, String name) {
       int[][] features = {{0x0b, 0}, {0x04, 0x157}, {0x04, 1 << 20}, {0x06, 1}, {0x16, 0}};
       for (int[] feature : features) {
         Completion set =
@@ -371,8 +372,9 @@ public class NvmeDifferentialTest {
 
     /**
      * Disables the controller, then, through a fresh admin queue (the stream may have left the old
-     * one anywhere), formats both namespaces back to the block sizes the guest gave them: the
-     * stream's Format NVM commands change them, and later test classes meet the same controller.
+     * one anywhere), formats every namespace back to the block size the guest gave it and puts the
+     * features back: the stream's Format NVM and Set Features commands change them, and later test
+     * classes meet the same controller, whether the stream passed or stopped half-way.
      */
     @Override
     public void close() {
@@ -389,6 +391,7 @@ public class NvmeDifferentialTest {
                 name + ": Format NVM of namespace " + namespace.nsid() + " back: " + done);
           }
         }
+        settle(fresh, fresh.buffer(4096), name);
       }
     }
   }
