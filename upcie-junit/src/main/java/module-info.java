@@ -3,9 +3,8 @@
  */
 module dev.upcie.junit {
   requires transitive dev.upcie.core;
+  requires transitive dev.upcie.sim;
   requires transitive org.junit.jupiter.api;
-  // The default backend: tests run on the simulator unless the run asks for real devices.
-  requires dev.upcie.sim;
 
   exports dev.upcie.junit;
 

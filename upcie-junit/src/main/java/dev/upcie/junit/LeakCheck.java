@@ -1,4 +1,4 @@
-package dev.upcie.it.device;
+package dev.upcie.junit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,25 +7,39 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Checks that a test leaves nothing of a device behind, even when it fails: no open descriptor of a
- * device node, eventfd, sysfs file or memfd, no such mapping, and the locked memory ({@code VmLck},
- * which VFIO type1 charges for every page it pins for DMA) back where it was.
+ * Checks that a test on a real device leaves nothing of it behind, even when it fails: no open
+ * descriptor of a device node, eventfd, sysfs file or memfd, no such mapping, and the locked memory
+ * ({@code VmLck}, which VFIO type1 charges for every page it pins for DMA) back where it was.
  *
- * <p>The snapshot is taken before the test and compared when JUnit closes the test's store, after
- * the {@code @PciDevice} handles (stored later) are closed: JUnit closes a store's resources in the
- * reverse order they were added. A leak fails the test with what leaked.
+ * <p>The snapshot is taken before the test's devices open and compared when JUnit closes the test's
+ * store, after them: JUnit closes a store's resources in the reverse order they were added. A leak
+ * fails the test with what leaked.
  */
-public final class ResourceHygiene implements BeforeEachCallback {
-  private static final ExtensionContext.Namespace NAMESPACE =
-      ExtensionContext.Namespace.create(ResourceHygiene.class);
+@SuppressWarnings("deprecation") // CloseableResource: JUnit 5 closes only those before 5.13
+final class LeakCheck implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+  private final Snapshot before;
+
+  private LeakCheck(Snapshot before) {
+    this.before = before;
+  }
+
+  /** A check of what the process holds now. */
+  static LeakCheck start() {
+    return new LeakCheck(Snapshot.take());
+  }
 
   @Override
-  public void beforeEach(ExtensionContext context) {
-    context.getStore(NAMESPACE).put("snapshot", new Check(Snapshot.take()));
+  public void close() {
+    List<String> leaks = before.leaksIn(Snapshot.take());
+    if (!leaks.isEmpty()) {
+      throw new AssertionError(
+          "the test left device resources behind (@PciDeviceSettings(checkLeaks = false) to allow"
+              + " it): "
+              + String.join("; ", leaks));
+    }
   }
 
   /** What of a device a process can hold. */
@@ -107,18 +121,6 @@ public final class ResourceHygiene implements BeforeEachCallback {
           || target.startsWith("/sys/")
           || target.startsWith("/memfd:")
           || target.contains("upcie-");
-    }
-  }
-
-  /** Compares when the store closes, after the devices of the test. */
-  private record Check(Snapshot before) implements AutoCloseable {
-    @Override
-    public void close() {
-      List<String> leaks = before.leaksIn(Snapshot.take());
-      if (!leaks.isEmpty()) {
-        throw new AssertionError(
-            "the test left device resources behind: " + String.join("; ", leaks));
-      }
     }
   }
 }
