@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Test;
  * (namespace 1 of 512-byte blocks, namespace 2 of 4 KiB blocks, 64 MiB each). Error paths are
  * probed as much as the happy path. Where the two differ, the model is wrong.
  */
-@org.junit.jupiter.api.extension.ExtendWith(ResourceHygiene.class)
 public class NvmeCommandsConformanceTest {
   private static final long NAMESPACE_BYTES = 64L << 20;
 

@@ -28,7 +28,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -42,7 +41,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * writes what it reads back, in a region of its own, so tests do not depend on each other or on
  * what other test classes left on QEMU's images.
  */
-@ExtendWith(ResourceHygiene.class)
 public class NvmeDriverTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
