@@ -67,11 +67,13 @@ final class FailureReport {
               .fatal(device.handle().function().address())
               .ifPresent(reason -> line(s, "  device is dead: " + reason));
         });
+    // Taken before the registers are read for the report, so that the trace ends with the test.
+    String history = device.machine().map(m -> simulatorHistory(m, events)).orElse("");
     if (device.handle().function().classCode().equals(PciClassCode.NVME)) {
       s.append("  registers:").append(System.lineSeparator());
       s.append(nvmeRegisters(device));
     }
-    device.machine().ifPresent(machine -> s.append(simulatorHistory(machine, events)));
+    s.append(history);
     return s.toString();
   }
 
