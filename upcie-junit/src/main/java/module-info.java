@@ -8,6 +8,11 @@ module dev.upcie.junit {
 
   exports dev.upcie.junit;
 
+  // Optional: only tests that use dev.upcie.assertj need AssertJ (3.27); its API is AssertJ's.
+  requires static transitive org.assertj.core;
+
+  exports dev.upcie.assertj;
+
   // JUnit instantiates the extension reflectively.
   opens dev.upcie.junit to
       org.junit.platform.commons;
