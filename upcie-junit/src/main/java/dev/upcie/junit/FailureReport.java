@@ -1,10 +1,7 @@
 package dev.upcie.junit;
 
-import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.pci.PciClassCode;
-import dev.upcie.register.Field;
-import dev.upcie.register.Register;
 import dev.upcie.sim.SimMachine;
 import dev.upcie.sim.model.VirtualTime;
 import dev.upcie.sim.trace.TraceEvent;
@@ -80,20 +77,7 @@ final class FailureReport {
   private static String nvmeRegisters(OpenDevice device) {
     StringBuilder s = new StringBuilder();
     try {
-      Mmio bar0 = device.handle().bar(0);
-      for (Register register : NvmeRegisters.ALL) {
-        long value = bar0.read(register);
-        s.append(
-            String.format(
-                Locale.ROOT,
-                "    %-6s 0x%0" + (register.width() * 2) + "x",
-                register.name(),
-                value));
-        for (Field field : NvmeRegisters.fields(register)) {
-          s.append(' ').append(field.name()).append('=').append(field.get(value));
-        }
-        s.append(System.lineSeparator());
-      }
+      NvmeRegisters.dump(device.handle().bar(0)).lines().forEach(l -> line(s, "    " + l));
     } catch (RuntimeException e) {
       line(s, "    (cannot read them: " + e.getMessage() + ")");
     }
