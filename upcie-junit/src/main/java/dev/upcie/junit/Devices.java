@@ -4,7 +4,11 @@ import dev.upcie.backend.DeviceBackend;
 import dev.upcie.backend.DeviceBackends;
 import dev.upcie.host.Host;
 import dev.upcie.junit.PciDevice.Scope;
-import dev.upcie.pci.PciDeviceHandle;
+import dev.upcie.pci.BindingJournal;
+import dev.upcie.pci.FunctionUse;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciDriverBinder;
+import dev.upcie.pci.PciFunction;
 import dev.upcie.procfs.Procfs;
 import dev.upcie.sim.SimMachine;
 import dev.upcie.support.InvalidInputException;
@@ -152,38 +156,116 @@ final class Devices {
       SimSettings sim) {
     Optional<Host> named = sysfsRoot(context);
     Function<DeviceBackend, Host> hosts = b -> named.orElseGet(() -> host(store, scope, b, sim));
+    DeviceBackends.Choice choice;
+    Optional<String> bindTo = Optional.empty();
     try {
-      DeviceBackends.Choice choice =
-          DeviceBackends.choose(backend.name(), request.selector(), hosts);
-      if (request.view().simulatorOnly() && !(choice.host() instanceof SimMachine)) {
-        return Prepared.unavailable(
-            backend,
-            request.where()
-                + " wants "
-                + (request.view() == DeviceView.MODEL
-                    ? "the simulation model, which"
-                    : "the simulated machine, which")
-                + " only the simulator has; this run uses the "
-                + choice.backend().name()
-                + " backend (chosen by "
-                + backend.source()
-                + ")");
-      }
-      return new Prepared(backend, Optional.of(choice), Optional.empty());
+      choice = DeviceBackends.choose(backend.name(), request.selector(), hosts);
     } catch (InvalidInputException e) {
       throw new ExtensionConfigurationException(
           request.where() + ": " + backend.source() + ": " + e.getMessage(), e);
     } catch (UpcieException e) {
-      String attempt =
-          backend.name().equals(DeviceBackends.AUTO)
-              ? ""
-              : "cannot open " + request.selector() + " on the " + backend.name() + " backend: ";
-      return Prepared.unavailable(backend, request.where() + ": " + attempt + e.getMessage());
+      Optional<DeviceBackends.Choice> bindable = bindable(context, request, backend, hosts);
+      if (bindable.isEmpty()) {
+        String attempt =
+            backend.name().equals(DeviceBackends.AUTO)
+                ? ""
+                : "cannot open " + request.selector() + " on the " + backend.name() + " backend: ";
+        return Prepared.unavailable(backend, request.where() + ": " + attempt + e.getMessage());
+      }
+      choice = bindable.get();
+      bindTo = choice.backend().driverOn(choice.host());
+      Optional<String> use = FunctionUse.of(choice.host(), choice.function().address());
+      if (use.isPresent()) {
+        return Prepared.unavailable(
+            backend,
+            request.where()
+                + ": "
+                + choice.function().summary()
+                + " is in use ("
+                + use.get()
+                + "); the extension binds only a function nothing uses");
+      }
+    }
+    if (request.view().simulatorOnly() && !(choice.host() instanceof SimMachine)) {
+      return Prepared.unavailable(
+          backend,
+          request.where()
+              + " wants "
+              + (request.view() == DeviceView.MODEL
+                  ? "the simulation model, which"
+                  : "the simulated machine, which")
+              + " only the simulator has; this run uses the "
+              + choice.backend().name()
+              + " backend (chosen by "
+              + backend.source()
+              + ")");
+    }
+    return new Prepared(backend, Optional.of(choice), bindTo, Optional.empty());
+  }
+
+  /**
+   * The choice for a function the request names by address on a named backend, which is there but
+   * not bound to the backend's driver: the extension binds it on the way in. Empty when binding
+   * would not help, or the request does not name one function (a class code never moves the host's
+   * disk).
+   */
+  private static Optional<DeviceBackends.Choice> bindable(
+      ExtensionContext context,
+      DeviceRequest request,
+      BackendChoice backend,
+      Function<DeviceBackend, Host> hosts) {
+    if (request.selector().address().isEmpty() || backend.name().equals(DeviceBackends.AUTO)) {
+      return Optional.empty();
+    }
+    DeviceBackend chosen = DeviceBackends.named(backend.name());
+    Host host = hosts.apply(chosen);
+    Optional<String> driver = chosen.driverOn(host);
+    if (driver.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      if (host.isReal()) {
+        recoverOrphans(context, host);
+      }
+      Optional<PciFunction> function = host.bus().find(request.selector().address().get());
+      if (function.isEmpty()
+          || !request.selector().matches(function.get())
+          || function.get().isBoundTo(driver.get())
+          || !host.sysfs().exists(PciBus.DRIVERS + "/" + driver.get())) {
+        return Optional.empty();
+      }
+      return Optional.of(new DeviceBackends.Choice(chosen, host, function.get()));
+    } catch (UpcieException e) {
+      return Optional.empty();
     }
   }
 
   /**
-   * The device for {@code request}, opened once per scope and closed with the scope's store.
+   * Puts back, once per run and machine, what a test run that died mid-test (a {@code kill -9})
+   * left bound to another driver, as its journal says.
+   */
+  private static void recoverOrphans(ExtensionContext context, Host host) {
+    context
+        .getRoot()
+        .getStore(PciDeviceExtension.NAMESPACE)
+        .getOrComputeIfAbsent(
+            "recovered " + host.runtimeDirectory(),
+            k -> {
+              List<BindingJournal.Entry> restored =
+                  BindingJournal.of(host).restoreOrphans(new PciDriverBinder(host.sysfs()));
+              if (!restored.isEmpty()) {
+                context.publishReportEntry(
+                    "upcie.restored",
+                    restored.stream().map(BindingJournal.Entry::toString).toList().toString());
+              }
+              return restored;
+            });
+  }
+
+  /**
+   * The device for {@code request}, opened once per scope and closed with the scope's store. On a
+   * real machine it holds the function's lock while open; a function the request names by address
+   * is bound to the backend's driver first (journaled) and put back when it closes.
    *
    * @throws ExtensionConfigurationException if no backend can serve it (the condition skips such
    *     tests first, so this is a device that went away in between)
@@ -196,35 +278,20 @@ final class Devices {
             .choice()
             .orElseThrow(
                 () -> new ExtensionConfigurationException(prepared.reason().orElseThrow()));
-    OpenDevice device =
-        store.getOrComputeIfAbsent(
-            new DeviceKey(
-                scopeId(context, request.scope()),
-                choice.backend().name(),
-                choice.function().address().toString(),
-                // A simulated machine is one of many; a real one is this machine, however reached.
-                choice.host().isReal() ? "this machine" : choice.host()),
-            k -> {
-              PciDeviceHandle handle;
-              try {
-                handle = choice.open();
-              } catch (UpcieException e) {
-                throw new ExtensionConfigurationException(
-                    request.where()
-                        + ": cannot open "
-                        + choice.function().summary()
-                        + " on the "
-                        + choice.backend().name()
-                        + " backend: "
-                        + e.getMessage(),
-                    e);
-              }
-              OpenDevice opened = new OpenDevice(prepared.backend(), choice, handle);
-              context.publishReportEntry("upcie.device", describe(opened));
-              return opened;
-            },
-            OpenDevice.class);
-    return device;
+    return store.getOrComputeIfAbsent(
+        new DeviceKey(
+            scopeId(context, request.scope()),
+            choice.backend().name(),
+            choice.function().address().toString(),
+            // A simulated machine is one of many; a real one is this machine, however reached.
+            choice.host().isReal() ? "this machine" : choice.host()),
+        k -> {
+          OpenDevice opened =
+              OpenDevice.open(prepared.backend(), choice, prepared.bindTo(), request);
+          context.publishReportEntry("upcie.device", describe(opened));
+          return opened;
+        },
+        OpenDevice.class);
   }
 
   /** The report entry naming what ran: backend, what chose it, and the function. */
@@ -303,12 +370,16 @@ final class Devices {
    *
    * @param backend the backend as chosen
    * @param choice the function and machine, if it can
+   * @param bindTo the driver to bind the function to first, if it is not bound to it yet
    * @param reason why it cannot, otherwise
    */
   record Prepared(
-      BackendChoice backend, Optional<DeviceBackends.Choice> choice, Optional<String> reason) {
+      BackendChoice backend,
+      Optional<DeviceBackends.Choice> choice,
+      Optional<String> bindTo,
+      Optional<String> reason) {
     static Prepared unavailable(BackendChoice backend, String reason) {
-      return new Prepared(backend, Optional.empty(), Optional.of(reason));
+      return new Prepared(backend, Optional.empty(), Optional.empty(), Optional.of(reason));
     }
   }
 
