@@ -155,7 +155,8 @@ final class Devices {
       BackendChoice backend,
       SimSettings sim) {
     Optional<Host> named = sysfsRoot(context);
-    Function<DeviceBackend, Host> hosts = b -> named.orElseGet(() -> host(store, scope, b, sim));
+    Function<DeviceBackend, Host> hosts =
+        b -> named.orElseGet(() -> host(context, store, scope, b, sim));
     DeviceBackends.Choice choice;
     Optional<String> bindTo = Optional.empty();
     try {
@@ -164,7 +165,7 @@ final class Devices {
       throw new ExtensionConfigurationException(
           request.where() + ": " + backend.source() + ": " + e.getMessage(), e);
     } catch (UpcieException e) {
-      Optional<DeviceBackends.Choice> bindable = bindable(context, request, backend, hosts);
+      Optional<DeviceBackends.Choice> bindable = bindable(request, backend, hosts);
       if (bindable.isEmpty()) {
         String attempt =
             backend.name().equals(DeviceBackends.AUTO)
@@ -210,10 +211,7 @@ final class Devices {
    * disk).
    */
   private static Optional<DeviceBackends.Choice> bindable(
-      ExtensionContext context,
-      DeviceRequest request,
-      BackendChoice backend,
-      Function<DeviceBackend, Host> hosts) {
+      DeviceRequest request, BackendChoice backend, Function<DeviceBackend, Host> hosts) {
     if (request.selector().address().isEmpty() || backend.name().equals(DeviceBackends.AUTO)) {
       return Optional.empty();
     }
@@ -224,9 +222,6 @@ final class Devices {
       return Optional.empty();
     }
     try {
-      if (host.isReal()) {
-        recoverOrphans(context, host);
-      }
       Optional<PciFunction> function = host.bus().find(request.selector().address().get());
       if (function.isEmpty()
           || !request.selector().matches(function.get())
@@ -251,8 +246,19 @@ final class Devices {
         .getOrComputeIfAbsent(
             "recovered " + host.runtimeDirectory(),
             k -> {
-              List<BindingJournal.Entry> restored =
-                  BindingJournal.of(host).restoreOrphans(new PciDriverBinder(host.sysfs()));
+              List<BindingJournal.Entry> restored;
+              try {
+                restored =
+                    BindingJournal.of(host).restoreOrphans(new PciDriverBinder(host.sysfs()));
+              } catch (UpcieException e) {
+                throw new ExtensionConfigurationException(
+                    "a test run that died left a function on another driver, and putting it back"
+                        + " failed: "
+                        + e.getMessage()
+                        + "; put it back by hand and remove its entry in "
+                        + BindingJournal.of(host).directory(),
+                    e);
+              }
               if (!restored.isEmpty()) {
                 context.publishReportEntry(
                     "upcie.restored",
@@ -340,9 +346,14 @@ final class Devices {
    * SimulatedMachine} says for a backend that needs no kernel driver, else the backend's own (this
    * machine); one per store, so the devices of one scope share a machine.
    */
-  private static Host host(Store store, String scope, DeviceBackend backend, SimSettings sim) {
+  private static Host host(
+      ExtensionContext context, Store store, String scope, DeviceBackend backend, SimSettings sim) {
     if (backend.driver().isPresent()) {
-      return backend.defaultHost();
+      Host host = backend.defaultHost();
+      if (host.isReal()) {
+        recoverOrphans(context, host);
+      }
+      return host;
     }
     return store
         .getOrComputeIfAbsent(

@@ -60,6 +60,12 @@ final class FailureReport {
             s.append(String.format(Locale.ROOT, ", clock at %.6f ms", time.nanoTime() / 1e6));
           }
           s.append(System.lineSeparator());
+          s.append("  replay: -D")
+              .append(SimSettings.REPLAY_PROPERTY)
+              .append('=')
+              .append(SimSettings.replay(machine))
+              .append(" runs it again on this seed, on virtual time")
+              .append(System.lineSeparator());
           machine
               .fatal(device.handle().function().address())
               .ifPresent(reason -> line(s, "  device is dead: " + reason));

@@ -13,8 +13,11 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.WeakHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -34,6 +37,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * @param namespaces the preset's NVMe namespaces, empty for QEMU's
  * @param mdts the preset's MDTS, -1 for QEMU's
  * @param readyDelay the preset's CSTS.RDY delay, empty for none
+ * @param jitter the preset's NVMe completion jitter, empty for none
+ * @param seed the seed of the machine's random choices, 0 for a fresh one per machine
  */
 record SimSettings(
     String where,
@@ -43,20 +48,47 @@ record SimSettings(
     Time time,
     List<String> namespaces,
     int mdts,
-    String readyDelay) {
+    String readyDelay,
+    String jitter,
+    long seed) {
 
   static final String QEMU_Q35_VFIO = "qemu-q35-vfio";
   static final String QEMU_Q35 = "qemu-q35";
 
   private static final SimSettings DEFAULT =
       new SimSettings(
-          "the default", QEMU_Q35_VFIO, "", SimMachineFactory.class, Time.REAL, List.of(), -1, "");
+          "the default",
+          QEMU_Q35_VFIO,
+          "",
+          SimMachineFactory.class,
+          Time.REAL,
+          List.of(),
+          -1,
+          "",
+          "",
+          0);
+
+  /**
+   * Configuration parameter or system property that runs tests again as a failure printed them:
+   * {@code seed=N,time=virtual} (either part may be left out).
+   */
+  static final String REPLAY_PROPERTY = "upcie.sim.replay";
+
+  // The seed each machine was built with, for its failure report.
+  private static final Map<SimMachine, Long> SEEDS =
+      Collections.synchronizedMap(new WeakHashMap<>());
   private static final Pattern NAMESPACE =
       Pattern.compile("\\s*([^/\\s]+)\\s*(?:/\\s*(\\d+))?\\s*");
   private static final Pattern DURATION = Pattern.compile("\\s*(\\d+)\\s*(ns|us|ms|s)\\s*");
 
   /** The settings for {@code context}: of its method, else its class or an enclosing one. */
   static SimSettings of(ExtensionContext context) {
+    SimSettings settings = annotated(context);
+    Optional<String> replay = context.getConfigurationParameter(REPLAY_PROPERTY);
+    return replay.isPresent() ? settings.replaying(replay.get()) : settings;
+  }
+
+  private static SimSettings annotated(ExtensionContext context) {
     for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
       Optional<AnnotatedElement> e = c.getElement();
       if (e.isEmpty()) {
@@ -89,7 +121,9 @@ record SimSettings(
             machine.time(),
             List.of(machine.namespaces()),
             machine.mdts(),
-            machine.readyDelay().strip());
+            machine.readyDelay().strip(),
+            machine.jitter().strip(),
+            machine.seed());
     settings.check();
     return settings;
   }
@@ -112,7 +146,7 @@ record SimSettings(
               + QEMU_Q35);
     }
     if (factory != SimMachineFactory.class
-        && (!namespaces.isEmpty() || mdts >= 0 || !readyDelay.isEmpty())) {
+        && (!namespaces.isEmpty() || mdts >= 0 || !readyDelay.isEmpty() || !jitter.isEmpty())) {
       throw new ExtensionConfigurationException(
           where
               + " gives NVMe options with a factory: the factory builds its own controller;"
@@ -121,8 +155,54 @@ record SimSettings(
     nvmeOptions();
   }
 
-  /** The NVMe controller's options: QEMU's, changed as the annotation says. */
+  /** These settings with the seed and clock of a {@link #REPLAY_PROPERTY} value. */
+  private SimSettings replaying(String replay) {
+    long replaySeed = seed;
+    Time replayTime = time;
+    for (String part : replay.split(",")) {
+      String p = part.strip();
+      if (p.isEmpty()) {
+        continue;
+      }
+      try {
+        if (p.startsWith("seed=")) {
+          replaySeed = Long.parseLong(p.substring(5).strip());
+          continue;
+        }
+        if (p.startsWith("time=")) {
+          replayTime = Time.valueOf(p.substring(5).strip().toUpperCase(java.util.Locale.ROOT));
+          continue;
+        }
+      } catch (IllegalArgumentException e) {
+        // Falls through to the message below.
+      }
+      throw new ExtensionConfigurationException(
+          REPLAY_PROPERTY
+              + "="
+              + replay
+              + ": \""
+              + p
+              + "\" is not seed=N or time=real|virtual (copy the value a failure printed)");
+    }
+    return new SimSettings(
+        where + ", replayed",
+        preset,
+        recording,
+        factory,
+        replayTime,
+        namespaces,
+        mdts,
+        readyDelay,
+        jitter,
+        replaySeed);
+  }
+
+  /** The NVMe controller's options for a machine of {@code seed}: QEMU's, changed as asked. */
   NvmeOptions nvmeOptions() {
+    return nvmeOptions(seed);
+  }
+
+  private NvmeOptions nvmeOptions(long machineSeed) {
     NvmeOptions.Builder options = NvmeOptions.defaults().toBuilder();
     try {
       if (!namespaces.isEmpty()) {
@@ -146,6 +226,9 @@ record SimSettings(
       if (!readyDelay.isEmpty()) {
         options.readyDelay(duration(readyDelay));
       }
+      if (!jitter.isEmpty()) {
+        options.completionJitter(duration(jitter), machineSeed);
+      }
       return options.build();
     } catch (IllegalArgumentException | UpcieException e) {
       throw new ExtensionConfigurationException(where + ": " + e.getMessage(), e);
@@ -167,8 +250,26 @@ record SimSettings(
     };
   }
 
-  /** A new machine as these settings say. */
+  /** A new machine as these settings say, with the seed it drew if it was to draw one. */
   SimMachine create() {
+    long machineSeed =
+        seed != 0 ? seed : new java.util.SplittableRandom().nextLong(1, Long.MAX_VALUE);
+    SimMachine machine = build(machineSeed);
+    SEEDS.put(machine, machineSeed);
+    return machine;
+  }
+
+  /** The seed {@code machine} was built with; 0 if these settings did not build it. */
+  static long seedOf(SimMachine machine) {
+    return SEEDS.getOrDefault(machine, 0L);
+  }
+
+  /** The value of {@link #REPLAY_PROPERTY} that runs a test again on {@code machine}'s seed. */
+  static String replay(SimMachine machine) {
+    return "seed=" + seedOf(machine) + ",time=virtual";
+  }
+
+  private SimMachine build(long machineSeed) {
     if (factory != SimMachineFactory.class) {
       SimMachineFactory instance;
       try {
@@ -196,9 +297,9 @@ record SimSettings(
     SimMachine.Builder builder =
         recording.isEmpty()
             ? preset.equals(QEMU_Q35)
-                ? SimMachine.qemuQ35Builder("nvme", null, nvmeOptions())
-                : SimMachine.qemuQ35Builder("vfio-pci", "vfio-pci", nvmeOptions())
-            : SimMachine.fromRecordingBuilder(recordingFile(), nvmeOptions());
+                ? SimMachine.qemuQ35Builder("nvme", null, nvmeOptions(machineSeed))
+                : SimMachine.qemuQ35Builder("vfio-pci", "vfio-pci", nvmeOptions(machineSeed))
+            : SimMachine.fromRecordingBuilder(recordingFile(), nvmeOptions(machineSeed));
     if (time == Time.VIRTUAL) {
       builder.virtualTime();
     }
@@ -255,6 +356,12 @@ record SimSettings(
     }
     if (!readyDelay.isEmpty()) {
       s.append(", ready delay ").append(readyDelay);
+    }
+    if (!jitter.isEmpty()) {
+      s.append(", completion jitter ").append(jitter);
+    }
+    if (seed != 0) {
+      s.append(", seed ").append(seed);
     }
     return s.toString();
   }

@@ -63,6 +63,20 @@ public @interface SimulatedMachine {
   /** How long the preset's NVMe controller takes to become ready, such as {@code "500ms"}. */
   String readyDelay() default "";
 
+  /**
+   * The most the preset's NVMe controller holds back each I/O completion, by a random delay of its
+   * own (such as {@code "50us"}): completions then arrive out of order, as on a real drive. Empty:
+   * none, as QEMU.
+   */
+  String jitter() default "";
+
+  /**
+   * The seed of the machine's random choices (the jitter); 0 (the default) for a fresh one each
+   * run. A failure names the seed it ran with, and {@code -Dupcie.sim.replay=seed=N,time=virtual}
+   * runs the test again with it.
+   */
+  long seed() default 0;
+
   /** How the simulated machine keeps time. */
   enum Time {
     /** The wall clock: device work scheduled for later happens on a device thread. */

@@ -44,6 +44,7 @@ class FailureReportTest {
         .startsWith("the test's devices:")
         .contains("sim (chosen by the default) 0000:00:05.0 1b36:0010 NVMe controller")
         .contains("machine: preset qemu-q35-vfio, virtual time, clock at ")
+        .containsPattern("replay: -Dupcie.sim.replay=seed=-?\\d+,time=virtual runs it again")
         .containsPattern("csts +0x00000001 +rdy=1 cfs=0")
         .contains("trace events:")
         .contains("COMMAND")

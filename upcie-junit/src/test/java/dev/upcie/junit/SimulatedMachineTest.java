@@ -105,6 +105,57 @@ class SimulatedMachineTest {
         .isZero();
   }
 
+  @Test
+  void jitterCompletesOutOfOrderAndTheSeedReplaysTheOrder() {
+    kit()
+        .with("upcie.sim.replay", "seed=42")
+        .run(Jittery.class)
+        .testEvents()
+        .assertStatistics(s -> s.succeeded(1));
+    @SuppressWarnings("unchecked")
+    List<Long> first = List.copyOf((List<Long>) SEEN.get(0));
+    SEEN.clear();
+    kit()
+        .with("upcie.sim.replay", "seed=42")
+        .run(Jittery.class)
+        .testEvents()
+        .assertStatistics(s -> s.succeeded(1));
+    @SuppressWarnings("unchecked")
+    List<Long> again = (List<Long>) SEEN.get(0);
+    SEEN.clear();
+    kit()
+        .with("upcie.sim.replay", "seed=43")
+        .run(Jittery.class)
+        .testEvents()
+        .assertStatistics(s -> s.succeeded(1));
+    @SuppressWarnings("unchecked")
+    List<Long> other = (List<Long>) SEEN.get(0);
+
+    assertThat(first).as("32 reads, each completed once").hasSize(32).doesNotHaveDuplicates();
+    assertThat(first).as("out of submission order").isNotEqualTo(first.stream().sorted().toList());
+    assertThat(again).as("the same seed, the same order").isEqualTo(first);
+    assertThat(other).as("another seed, another order").isNotEqualTo(first);
+  }
+
+  @SimulatedMachine(time = SimulatedMachine.Time.VIRTUAL, jitter = "50us")
+  static class Jittery {
+    @Test
+    void test(@PciDevice(classCode = "010802") NvmeController nvme) {
+      List<Long> order = new java.util.ArrayList<>();
+      dev.upcie.nvme.driver.NvmeNamespace ns = nvme.namespace(1);
+      try (dev.upcie.nvme.driver.NvmeQueuePair io =
+              nvme.createQueuePair(dev.upcie.nvme.driver.QueuePairOptions.depth(64));
+          dev.upcie.memory.DmaHeap heap = nvme.device().dma().heap(1 << 20);
+          dev.upcie.memory.DmaBuffer buffer = heap.allocate(32 * 512, 4096)) {
+        for (long tag = 0; tag < 32; tag++) {
+          io.submitRead(ns, tag, 1, buffer, tag * 512, tag);
+        }
+        io.await(32, Duration.ofSeconds(10), (tag, result, error) -> order.add(tag));
+      }
+      SEEN.add(order);
+    }
+  }
+
   @SimulatedMachine(time = SimulatedMachine.Time.VIRTUAL, readyDelay = "5s")
   static class SlowController {
     @Test

@@ -59,6 +59,7 @@ class QemuVfioIT {
           .bind("8086:2930", "vfio-pci")
           .before(NvmeCliIdentify.guestCommands())
           .before(NvmePerfVersusFio.fioCommands(PERF_RAMP_SECONDS, PERF_SECONDS))
+          .before(KillMidTest.guestCommands())
           .after(
               NvmePerfVersusFio.driverCommands(
                   GuestSuite.TOOLS_JAR, PERF_RAMP_SECONDS, PERF_SECONDS))
@@ -118,6 +119,11 @@ class QemuVfioIT {
   }
 
   /** The interrupt round trip and DMA mapping benchmarks, briefly (fully under ci/bench). */
+  @Test
+  void aTestRunKilledMidTestLeftAJournalAndTheNextRunPutTheControllerBack() throws Exception {
+    KillMidTest.assertRestored(results, run);
+  }
+
   @Test
   void theGuestBenchmarksRan() throws Exception {
     SUITE
