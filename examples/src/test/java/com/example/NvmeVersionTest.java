@@ -9,7 +9,7 @@ import dev.upcie.pci.PciCapability;
 import dev.upcie.pci.PciDeviceHandle;
 import org.junit.jupiter.api.Test;
 
-/** The README's example, as a user writes it, plus the config space. */
+/** A controller's version register and config space, as a user's test reads them. */
 class NvmeVersionTest {
   @Test
   void reportsNvme1x(@PciDevice(classCode = "010802") PciDeviceHandle nvme) {

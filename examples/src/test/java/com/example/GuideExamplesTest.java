@@ -1,4 +1,4 @@
-package dev.upcie.junit.guide;
+package com.example;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,7 +20,7 @@ import dev.upcie.sim.nvme.CommandMatch;
 import dev.upcie.sim.nvme.NvmeModel;
 import org.junit.jupiter.api.Test;
 
-/** The three examples of docs/testing.md, as they are written there (keep them in step). */
+/** docs/testing.md's three examples, verbatim (ci/ExamplesCheck.java compares them). */
 class GuideExamplesTest {
 
   // 1. A simple test: on the simulator unless the run says otherwise.

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-/** The user's JUnit closes the device after the test, old JUnit included. */
+/** The user's JUnit closes the device after the test, under JUnit 5.14 as under 6. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DeviceLifetimeTest {
   static PciDeviceHandle fromFirstTest;

@@ -13,7 +13,7 @@ import dev.upcie.pci.PciDeviceHandle;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The README's driver example, as a user's test writes it against @PciDevice. */
+/** The NVMe driver on a handle @PciDevice opened: written, read back, and a range refused. */
 class NvmeDriverUserTest {
   @Test
   void writesAndReadsBack(@PciDevice(id = "1b36:0010") PciDeviceHandle device) {
