@@ -76,9 +76,13 @@ final class PciDeviceExtension
   @Override
   public void beforeEach(ExtensionContext context) {
     Settings settings = Settings.of(context);
+    boolean real = usesRealDevice(context);
     // Taken before any device of the test opens, so it closes after them all.
-    if (settings.checkLeaks() && usesRealDevice(context)) {
+    if (settings.checkLeaks() && real) {
       context.getStore(NAMESPACE).put(LeakCheck.class, LeakCheck.start());
+    }
+    if (settings.checkDmaFaults() && real) {
+      KernelFaults.watch(context);
     }
     for (Object instance : context.getRequiredTestInstances().getAllInstances()) {
       for (Field field : Devices.fields(instance.getClass(), false)) {
@@ -134,8 +138,21 @@ final class PciDeviceExtension
       return;
     }
     List<String> faults = new ArrayList<>();
+    List<OpenDevice> used = new ArrayList<>();
     for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
       faults.addAll(Uses.existing(c).map(Uses::newDmaFaults).orElse(List.of()));
+      Uses.existing(c).ifPresent(u -> used.addAll(u.devices()));
+    }
+    List<String> refused = KernelFaults.since(context, used);
+    if (!refused.isEmpty()) {
+      throw new AssertionError(
+          "the IOMMU refused "
+              + refused.size()
+              + " DMA access"
+              + (refused.size() == 1 ? "" : "es")
+              + " of the test's devices, as the kernel log says"
+              + " (@PciDeviceSettings(checkDmaFaults = false) if that is what it tests):\n  "
+              + String.join("\n  ", refused));
     }
     if (!faults.isEmpty()) {
       throw new AssertionError(
