@@ -1,6 +1,7 @@
 package dev.upcie.junit;
 
 import dev.upcie.nvme.NvmeRegisters;
+import dev.upcie.nvme.driver.NvmeCommandRecord;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.sim.SimMachine;
 import dev.upcie.sim.model.VirtualTime;
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * What the devices of a failed test show, attached to its failure as a suppressed {@link
  * DeviceState}: for each device, the backend and what chose it, the simulated machine (how it was
- * built, its clock, its last trace events and DMA faults), and an NVMe controller's registers.
+ * built, its clock, its last trace events and DMA faults), an NVMe controller's registers, and the
+ * driver's last commands when the test used it.
  */
 final class FailureReport {
   private FailureReport() {}
@@ -76,6 +78,19 @@ final class FailureReport {
       s.append("  registers:").append(System.lineSeparator());
       s.append(nvmeRegisters(device));
     }
+    device
+        .controller()
+        .ifPresent(controller -> {
+          List<NvmeCommandRecord> commands = controller.history();
+          int shown = Math.min(events, commands.size());
+          if (shown > 0) {
+            line(s, "  last " + shown + " of the driver's commands:");
+            for (NvmeCommandRecord command :
+                commands.subList(commands.size() - shown, commands.size())) {
+              line(s, "    " + command);
+            }
+          }
+        });
     s.append(history);
     return s.toString();
   }

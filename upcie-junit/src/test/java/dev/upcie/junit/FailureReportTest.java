@@ -46,6 +46,8 @@ class FailureReportTest {
         .contains("machine: preset qemu-q35-vfio, virtual time, clock at ")
         .containsPattern("replay: -Dupcie.sim.replay=seed=-?\\d+,time=virtual runs it again")
         .containsPattern("csts +0x00000001 +rdy=1 cfs=0")
+        .contains("of the driver's commands:")
+        .containsPattern("q0 cid \\d+ +Identify .*-> Successful Completion \\(0x0000\\)")
         .contains("trace events:")
         .contains("COMMAND")
         .contains("COMPLETION");
