@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.upcie.hugepages.HugepagesOnThisMachineTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
+import dev.upcie.it.device.IommuFaultTest;
 import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeCommandsConformanceTest;
@@ -83,6 +84,7 @@ class QemuVfioIT {
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
                   VfioGroupsTest.class,
+                  IommuFaultTest.class,
                   HugepagesOnThisMachineTest.class,
                   HugepageRegionTest.class));
 
