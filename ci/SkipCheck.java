@@ -11,8 +11,9 @@ import org.w3c.dom.NodeList;
 /**
  * Fails the CI run if any test was skipped for a reason not listed in ci/expected-skips.
  *
- * <p>Reads every JUnit XML report the build wrote (surefire, failsafe, and the QEMU guests'), so a
- * skip anywhere is seen, whatever made it (an assumption, a disabled test, a condition).
+ * <p>Reads every JUnit XML report the build wrote (surefire, failsafe, the QEMU guests', and
+ * examples/'s under each JUnit line), so a skip anywhere is seen, whatever made it (an assumption, a
+ * disabled test, a condition).
  *
  * <pre>java ci/SkipCheck.java [ROOT]     # ROOT: the checkout, default "."</pre>
  */
@@ -117,8 +118,8 @@ public class SkipCheck {
           .filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml"))
           .filter(p -> {
             String path = p.toString();
-            return path.contains("/target/surefire-reports/")
-                || path.contains("/target/failsafe-reports/")
+            // examples/ builds once per JUnit line, in target/junit-<version>/.
+            return path.matches(".*/target/([^/]+/)?(surefire|failsafe)-reports/[^/]+")
                 || path.contains("/target/qemu/");
           })
           .sorted()

@@ -38,6 +38,16 @@ public interface DeviceBackend {
   Optional<String> driver();
 
   /**
+   * The driver a function must be bound to on {@code host} before {@link #open} takes it: {@link
+   * #driver()} unless the backend says otherwise (the simulator opens the functions of a simulated
+   * machine that are bound to that machine's {@code vfio-pci}). Whoever binds for the user (the
+   * JUnit extension) binds to this.
+   */
+  default Optional<String> driverOn(Host host) {
+    return driver();
+  }
+
+  /**
    * Where {@code auto} tries this backend among the others, lowest first: backends with an IOMMU
    * between the device and memory before those without, real devices before the simulator. {@code
    * vfio} is 10, {@code uio} 20, {@code sim} 100; by default 50 for a backend that needs a kernel

@@ -61,6 +61,15 @@ public interface Host {
   }
 
   /**
+   * Where uPCIe keeps what must outlive one process on this machine: the binding journal and the
+   * device locks. {@code /run/upcie} on a real machine, a tmpfs that a reboot empties just as it
+   * forgets the bindings; inside a simulated machine's own file system otherwise.
+   */
+  default Path runtimeDirectory() {
+    return dev().getFileSystem().getPath("/run/upcie");
+  }
+
+  /**
    * True if {@link #dev()} holds device nodes the kernel can open: it lies on the default file
    * system. A simulated machine's does not.
    */

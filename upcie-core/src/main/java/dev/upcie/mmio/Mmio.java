@@ -1,6 +1,7 @@
 package dev.upcie.mmio;
 
 import dev.upcie.register.Register;
+import dev.upcie.register.RegisterValue;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -117,6 +118,16 @@ public interface Mmio {
       case 8 -> getLongVolatile(register.offset());
       default -> throw narrow(register);
     };
+  }
+
+  /**
+   * Loads {@code register} as {@link #read(Register)} does, together with the register it came
+   * from: a value whose fields, dump line and assertion messages can name it.
+   *
+   * @throws IllegalArgumentException for a register narrower than 32 bits
+   */
+  default RegisterValue readValue(Register register) {
+    return new RegisterValue(register, read(register));
   }
 
   /**

@@ -1,15 +1,19 @@
 package dev.upcie.nvme;
 
+import dev.upcie.mmio.Mmio;
 import dev.upcie.register.Field;
 import dev.upcie.register.Register;
+import dev.upcie.register.RegisterDump;
+import dev.upcie.register.RegisterValue;
 import java.util.List;
 
 /**
  * The NVMe controller registers in BAR0 and their fields (NVMe base specification 1.4, section
  * 3.1), as {@link Register} and {@link Field} values.
  *
- * <p>A layout descriptor in the style of Agrona's {@code *Descriptor} classes: constants only.
- * Drivers, register dumps ({@code upcie nvme show-regs}) and tests use the same descriptions.
+ * <p>A layout descriptor in the style of Agrona's {@code *Descriptor} classes: constants, and
+ * functions of them. Drivers, register dumps ({@link #dump(Mmio)}, which {@code upcie nvme
+ * show-regs} prints) and tests use the same descriptions.
  *
  * <pre>{@code
  * long cap = bar0.read(NvmeRegisters.CAP);
@@ -171,6 +175,46 @@ public final class NvmeRegisters {
           AQA_ACQS);
 
   private NvmeRegisters() {}
+
+  /**
+   * Reads {@link #ALL} from {@code bar0} and decodes them as {@code upcie nvme show-regs} prints
+   * them: reads only, each register once.
+   *
+   * <pre>{@code
+   * System.out.print(NvmeRegisters.dump(bar0));
+   * // cap     0x004018200f0107ff  mqes=2047 cqr=1 ... css=0xc1 ...  (ready timeout 7500 ms)
+   * // vs      0x00010400          ter=0 mnr=4 mjr=1  (1.4.0)
+   * // ...
+   * // csts    0x00000001          rdy=1 cfs=0 shst=0 nssro=0 pp=0
+   * }</pre>
+   */
+  public static RegisterDump dump(Mmio bar0) {
+    return dump(ALL.stream().map(bar0::readValue).toList());
+  }
+
+  /**
+   * {@code values} (of these registers or some of them) decoded as {@link #dump(Mmio)} decodes
+   * them: CAP.CSS in hexadecimal, CAP's ready timeout, the version, and a CSTS of all ones.
+   */
+  public static RegisterDump dump(List<RegisterValue> values) {
+    return RegisterDump.of(values, FIELDS)
+        .withHexFields(List.of(CAP_CSS))
+        .withNotes(NvmeRegisters::note);
+  }
+
+  // What a raw dump does not say at a glance.
+  private static String note(RegisterValue value) {
+    if (value.register().equals(CAP)) {
+      return "ready timeout " + new NvmeCap(value.value()).readyTimeout().toMillis() + " ms";
+    }
+    if (value.register().equals(VS)) {
+      return new NvmeVersion((int) value.value()).toString();
+    }
+    if (value.register().equals(CSTS) && new NvmeCsts((int) value.value()).isAllOnes()) {
+      return "all ones: the device did not answer";
+    }
+    return "";
+  }
 
   /** The fields of {@code register} described here, lowest bit first. */
   public static List<Field> fields(Register register) {

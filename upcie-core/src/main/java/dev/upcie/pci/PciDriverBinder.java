@@ -48,11 +48,26 @@ public final class PciDriverBinder {
    *     is back on its old driver when this is thrown
    */
   public PciBinding bind(PciAddress address, String driver) {
+    return bind(address, driver, null);
+  }
+
+  /**
+   * {@link #bind(PciAddress, String)}, journaled: the binding it had is written to {@code journal}
+   * (and synced) before the first sysfs write, and forgotten again if the bind fails and is rolled
+   * back. {@link #restore(PciBinding, BindingJournal)} forgets it after putting it back.
+   *
+   * @throws PciException as {@link #bind(PciAddress, String)}, or if the journal cannot be written
+   *     (then nothing was changed)
+   */
+  public PciBinding bind(PciAddress address, String driver, BindingJournal journal) {
     PciFunction function = bus.function(address);
     requireLoaded(driver, address);
     PciBinding before = PciBinding.of(function);
     if (function.isBoundTo(driver) && function.driverOverride().equals(Optional.of(driver))) {
       return before;
+    }
+    if (journal != null) {
+      journal.record(before, driver);
     }
     try {
       sysfs.write(PciBus.dir(address) + "/driver_override", driver);
@@ -63,7 +78,7 @@ public final class PciDriverBinder {
         sysfs.write("bus/pci/drivers_probe", address.toString());
       }
     } catch (UpcieException e) {
-      throw rollBack(before, driver, e.getMessage(), e);
+      throw rollBack(before, driver, e.getMessage(), e, journal);
     }
     PciFunction after = bus.function(address);
     if (!after.isBoundTo(driver)) {
@@ -73,9 +88,20 @@ public final class PciDriverBinder {
           "after drivers_probe it is "
               + after.driver().map(d -> "bound to " + d).orElse("bound to no driver")
               + " (the driver refused it; see dmesg)",
-          null);
+          null,
+          journal);
     }
     return before;
+  }
+
+  /**
+   * {@link #restore(PciBinding)}, then forgets the journal's entry of the function.
+   *
+   * @throws PciException as {@link #restore(PciBinding)}; the entry then stays, for a later try
+   */
+  public void restore(PciBinding binding, BindingJournal journal) {
+    restore(binding);
+    journal.forget(binding.address());
   }
 
   /**
@@ -137,10 +163,17 @@ public final class PciDriverBinder {
   }
 
   private PciException rollBack(
-      PciBinding before, String driver, String reason, UpcieException cause) {
+      PciBinding before,
+      String driver,
+      String reason,
+      UpcieException cause,
+      BindingJournal journal) {
     String outcome;
     try {
       restore(before);
+      if (journal != null) {
+        journal.forget(before.address());
+      }
       outcome = "restored " + before;
     } catch (UpcieException e) {
       outcome = "and restoring failed too: " + e.getMessage();

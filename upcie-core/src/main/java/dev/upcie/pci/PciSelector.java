@@ -79,6 +79,11 @@ public final class PciSelector {
     return new PciSelector(address, id, value, mask, digits.length());
   }
 
+  /** The one address this selects by, empty if it selects by other criteria only. */
+  public java.util.Optional<PciAddress> address() {
+    return java.util.Optional.ofNullable(address);
+  }
+
   /** True if {@code function} meets every criterion. */
   public boolean matches(PciFunction function) {
     return (address == null || address.equals(function.address()))

@@ -10,39 +10,57 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Hands a test a PCI device: simulated by default, real when the run asks for it.
  *
- * <p>Annotate a test method parameter of type {@link dev.upcie.pci.PciDeviceHandle}. The device is
- * picked by address, vendor:device id, class code, or any combination; at least one is required. It
- * is opened before the test and closed after it.
+ * <p>Annotate a test method parameter, a constructor or lifecycle-method parameter, or a field. The
+ * declared type says what the test gets:
+ *
+ * <ul>
+ *   <li>{@link dev.upcie.pci.PciDeviceHandle}: the opened function (or one backend's handle type,
+ *       such as {@code SimPciDeviceHandle});
+ *   <li>{@link dev.upcie.mmio.Mmio}: its BAR {@link #bar()};
+ *   <li>{@link dev.upcie.nvme.driver.NvmeController}: the reference NVMe driver, brought up on it
+ *       and shut down after;
+ *   <li>a {@link dev.upcie.sim.model.DeviceModel} (or {@code NvmeModel}, {@code EduModel}): the
+ *       simulation model behind it, for fault injection; and {@link dev.upcie.sim.SimMachine}: the
+ *       simulated machine it is on, for its clock, IOMMU and trace. Only the simulator has these:
+ *       on a real backend the test is skipped, saying so.
+ * </ul>
  *
  * <pre>{@code
  * class NvmeRegistersTest {
  *   @Test
- *   void reportsNvme1x(@PciDevice(classCode = "010802") PciDeviceHandle nvme) {
- *     NvmeVersion vs = new NvmeVersion(nvme.bar(0).getIntVolatile(NvmeRegisters.VS.offset()));
- *     assertThat(vs.major()).isEqualTo(1);
+ *   void reportsNvme1x(@PciDevice(classCode = "010802") Mmio bar0) {
+ *     assertThat(NvmeRegisters.VS_MJR.get(bar0.read(NvmeRegisters.VS))).isEqualTo(1);
+ *   }
+ *
+ *   @Test
+ *   void identifies(@PciDevice(classCode = "010802") NvmeController nvme) {
+ *     assertThat(nvme.identify().modelNumber()).isNotBlank();
  *   }
  * }
  * }</pre>
  *
- * <p>Which device: the backend is the configuration parameter or system property {@value
- * PciDeviceExtension#BACKEND_PROPERTY}, else the environment variable {@code UPCIE_BACKEND}, else
- * {@code sim}. The backends are those {@link dev.upcie.backend.DeviceBackends} finds:
+ * <p><b>Which function.</b> By {@link #address()}, {@link #id()}, {@link #classCode()}, any
+ * combination of them, or a {@link #name()} the run's configuration defines. Annotated elements
+ * that select the same function in the same {@link #scope()} share one device: a test may ask for
+ * the {@code NvmeController} and the {@code NvmeModel} behind it.
  *
- * <ul>
- *   <li>{@code sim}: a function of the simulated QEMU q35 machine with its NVMe controller and
- *       {@code edu} on {@code vfio-pci} ({@code SimMachine.qemuQ35Vfio()}), fresh for every test;
- *   <li>{@code vfio}: the machine's own function, bound to {@code vfio-pci}, opened through VFIO;
- *   <li>{@code uio}: the machine's own function, bound to {@code uio_pci_generic};
- *   <li>{@code auto}: the first real backend that finds a matching function bound to its driver,
- *       else {@code sim}.
- * </ul>
+ * <p><b>Which backend.</b> In order: the configuration parameter or system property {@value
+ * PciDeviceExtension#BACKEND_PROPERTY}, the environment variable {@code UPCIE_BACKEND}, this
+ * annotation's {@link #backend()}, and {@code sim}. So one test class runs on the simulator in CI
+ * and on QEMU or hardware when the run sets {@code upcie.backend=vfio}. A backend that cannot serve
+ * (no {@code /dev/vfio}, no such function, not root) skips the test with its reason; {@code auto}
+ * takes the first backend that can and says which in the test's report entries. To run a test on
+ * every backend, see {@link OnEveryBackend}.
  *
- * <p>{@value PciDeviceExtension#SYSFS_ROOT_PROPERTY} points the backends at another sysfs tree. The
- * real backends never take a function bound to another driver (a disk the host uses): bind the one
- * meant for the test first. A parameter declared with one backend's handle type fails with a
- * precise message on a backend that opens another kind.
+ * <p><b>How long.</b> {@link Scope#TEST} (the default) opens the device for one test and closes it
+ * after; {@link Scope#CLASS} for all tests of a class; {@link Scope#GLOBAL} once for the whole run.
+ * A static field must say {@code CLASS} or {@code GLOBAL}. Devices of one scope share one simulated
+ * machine; {@link SimulatedMachine} configures it.
+ *
+ * <p>The real backends never take a function bound to another driver (a disk the host uses): bind
+ * the one meant for the test first ({@code ./upcie devbind bind}).
  */
-@Target({ElementType.PARAMETER, ElementType.ANNOTATION_TYPE})
+@Target({ElementType.PARAMETER, ElementType.FIELD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @ExtendWith(PciDeviceExtension.class)
@@ -61,4 +79,41 @@ public @interface PciDevice {
    * controller), {@code 02} (any network controller); empty for any.
    */
   String classCode() default "";
+
+  /**
+   * A device the run's configuration names: the configuration parameter or system property {@code
+   * upcie.device.<name>} holds its selection, as {@code address=0000:00:05.0}, {@code
+   * id=1b36:0010}, {@code class=010802} or several of them separated by commas (a bare address or
+   * id is understood too). Combined with the other attributes, all must match.
+   */
+  String name() default "";
+
+  /**
+   * The backend to use unless the run overrides it: {@code sim}, {@code vfio}, {@code uio}, {@code
+   * auto}, or the name of your own backend. Empty (the default) means {@code sim}.
+   */
+  String backend() default "";
+
+  /** How long the device stays open, and so which tests share it. */
+  Scope scope() default Scope.TEST;
+
+  /** The BAR an element of type {@link dev.upcie.mmio.Mmio} gets. */
+  int bar() default 0;
+
+  /** How long a device stays open. */
+  enum Scope {
+    /** Opened for one test, closed after it: the test's own, fresh device. */
+    TEST,
+    /**
+     * Opened once for a test class (the innermost, for {@code @Nested} classes), closed after its
+     * last test.
+     */
+    CLASS,
+    /**
+     * Opened once for the run, closed at its end: shared by every class that selects it alike.
+     * While parallel tests share a real device, each holds it in turn (see {@link
+     * PciDeviceExtension}).
+     */
+    GLOBAL
+  }
 }

@@ -1,49 +1,120 @@
 package dev.upcie.junit;
 
-import dev.upcie.backend.DeviceBackend;
-import dev.upcie.backend.DeviceBackends;
-import dev.upcie.host.Host;
-import dev.upcie.pci.PciAddress;
-import dev.upcie.pci.PciDeviceHandle;
-import dev.upcie.pci.PciId;
-import dev.upcie.pci.PciSelector;
-import dev.upcie.procfs.Procfs;
-import dev.upcie.support.InvalidInputException;
-import dev.upcie.support.UpcieException;
-import dev.upcie.sysfs.Sysfs;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Executable;
-import java.lang.reflect.Parameter;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
-import org.junit.jupiter.api.extension.ExtensionContext.Store;
+import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 /**
- * Resolves {@link PciDevice} parameters: picks the backend through {@link DeviceBackends}, selects
- * the function, opens it, and closes it when JUnit closes the store of the context that asked
- * (after the test, for a test method parameter).
+ * The extension behind {@link PciDevice}, registered by the annotation itself.
  *
- * <p>Registered by the annotation itself; there is no need to name it in {@code @ExtendWith}.
+ * <ul>
+ *   <li>Before a class or test runs, it chooses the backend of each element it will need and skips
+ *       the class or test with the backend's reason if one cannot serve.
+ *   <li>It opens devices in the store of their scope and injects static fields before all tests,
+ *       instance fields before each, and parameters as JUnit resolves them; JUnit closes them when
+ *       the scope's store closes, in the reverse order they were opened.
+ *   <li>A test that fails gets, as a suppressed exception, what its devices show: on the simulator
+ *       the machine's last trace events (register accesses, commands, completions, DMA) and DMA
+ *       faults; on an NVMe controller its registers.
+ *   <li>A test that leaves device resources behind, or during which a simulated device's DMA was
+ *       refused, fails ({@link PciDeviceSettings} turns either check off).
+ * </ul>
+ *
+ * <p>Parallel tests may share a device of scope {@code CLASS} or {@code GLOBAL}; JUnit's stores
+ * open it once.
  */
-final class PciDeviceExtension implements ParameterResolver {
+final class PciDeviceExtension
+    implements ExecutionCondition,
+        BeforeAllCallback,
+        BeforeEachCallback,
+        AfterEachCallback,
+        ParameterResolver,
+        TestExecutionExceptionHandler,
+        LifecycleMethodExecutionExceptionHandler {
   /** Configuration parameter or system property selecting the backend. */
-  static final String BACKEND_PROPERTY = "upcie.backend";
+  static final String BACKEND_PROPERTY = BackendChoice.PROPERTY;
 
-  /** Environment variable selecting the backend when the property is unset. */
-  static final String BACKEND_ENV = "UPCIE_BACKEND";
+  static final Namespace NAMESPACE = Namespace.create(PciDeviceExtension.class);
 
-  /** Configuration parameter or system property naming the sysfs root for real backends. */
-  static final String SYSFS_ROOT_PROPERTY = "upcie.sysfs.root";
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    if (context.getTestClass().isEmpty()) {
+      return ConditionEvaluationResult.enabled("no test class");
+    }
+    List<DeviceRequest> requests =
+        context.getTestMethod().isPresent() ? Devices.ofTest(context) : Devices.ofClass(context);
+    for (DeviceRequest request : requests) {
+      Devices.Prepared prepared = Devices.prepare(context, request);
+      if (prepared.reason().isPresent()) {
+        return ConditionEvaluationResult.disabled(prepared.reason().get());
+      }
+    }
+    return ConditionEvaluationResult.enabled("every @PciDevice has a backend that can serve it");
+  }
 
-  private static final String DEFAULT_BACKEND = "sim";
-  private static final Namespace NAMESPACE = Namespace.create(PciDeviceExtension.class);
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    Class<?> testClass = context.getRequiredTestClass();
+    for (Field field : Devices.fields(testClass, true)) {
+      inject(context, null, field);
+    }
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    Settings settings = Settings.of(context);
+    boolean real = usesRealDevice(context);
+    // Taken before any device of the test opens, so it closes after them all.
+    if (settings.checkLeaks() && real) {
+      context.getStore(NAMESPACE).put(LeakCheck.class, LeakCheck.start());
+    }
+    if (settings.checkDmaFaults() && real) {
+      KernelFaults.watch(context);
+    }
+    for (Object instance : context.getRequiredTestInstances().getAllInstances()) {
+      for (Field field : Devices.fields(instance.getClass(), false)) {
+        inject(context, instance, field);
+      }
+    }
+  }
+
+  private static boolean usesRealDevice(ExtensionContext context) {
+    for (DeviceRequest request : Devices.ofTest(context)) {
+      Optional<Boolean> real =
+          Devices.prepare(context, request).choice().map(c -> c.host().isReal());
+      if (real.orElse(false)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void inject(ExtensionContext context, Object instance, Field field) {
+    DeviceRequest request = DeviceRequest.of(field, context::getConfigurationParameter);
+    OpenDevice device = Devices.open(context, request);
+    Object view = device.view(request, field.getType());
+    Uses.of(context).add(device);
+    try {
+      field.setAccessible(true);
+      field.set(instance, view);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new ExtensionConfigurationException(
+          request.where() + " cannot be set: " + e.getMessage(), e);
+    }
+  }
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -52,151 +123,96 @@ final class PciDeviceExtension implements ParameterResolver {
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    String where = describe(parameter);
-    Class<?> type = parameter.getParameter().getType();
-    if (!type.isAssignableFrom(PciDeviceHandle.class)
-        && !PciDeviceHandle.class.isAssignableFrom(type)) {
-      throw new ParameterResolutionException(
-          where
-              + " has type "
-              + type.getName()
-              + "; declare it as PciDeviceHandle (or the handle type of one backend, such as"
-              + " SimPciDeviceHandle)");
-    }
-    PciSelector selector = selector(parameter.findAnnotation(PciDevice.class).orElseThrow(), where);
-    String backend = backend(context);
-    PciDeviceHandle device;
-    try {
-      device = DeviceBackends.choose(backend, selector, hosts(context)).open();
-    } catch (InvalidInputException e) {
-      throw new ParameterResolutionException(
-          where + ": " + backendSource(context) + e.getMessage(), e);
-    } catch (UpcieException e) {
-      String attempt =
-          backend.strip().equalsIgnoreCase(DeviceBackends.AUTO)
-              ? ""
-              : "cannot open " + selector + " on the " + backend.strip() + " backend: ";
-      throw new ParameterResolutionException(where + ": " + attempt + e.getMessage(), e);
-    }
-    if (!type.isInstance(device)) {
-      device.close();
-      throw new ParameterResolutionException(
-          where
-              + " wants a "
-              + type.getSimpleName()
-              + ", but the "
-              + device.backend()
-              + " backend opens devices of another kind; declare it as PciDeviceHandle");
-    }
-    context.getStore(NAMESPACE).put(parameter, new Opened(device));
-    context.publishReportEntry(
-        "upcie.device", device.backend() + " " + device.function().summary());
-    return device;
+    DeviceRequest request =
+        DeviceRequest.of(
+            parameter.getParameter(), parameter.getIndex(), context::getConfigurationParameter);
+    OpenDevice device = Devices.open(context, request);
+    Object view = device.view(request, parameter.getParameter().getType());
+    Uses.of(context).add(device);
+    return view;
   }
 
-  /**
-   * The machine each backend looks at: the tree {@value #SYSFS_ROOT_PROPERTY} names, for every
-   * backend; else each backend's default, made once per context so that the parameters of one test
-   * share one simulated machine.
-   */
-  private static Function<DeviceBackend, Host> hosts(ExtensionContext context) {
-    Optional<Host> named = sysfsRoot(context).map(PciDeviceExtension::host);
-    Store store = context.getStore(NAMESPACE);
-    return backend -> named.orElseGet(() -> defaultHost(store, backend));
-  }
-
-  // get and put rather than computeIfAbsent, which JUnit before 5.13 lacks; one context's
-  // parameters resolve on one thread.
-  private static Host defaultHost(Store store, DeviceBackend backend) {
-    String key = "host of " + backend.name();
-    Host host = store.get(key, Host.class);
-    if (host == null) {
-      host = backend.defaultHost();
-      store.put(key, host);
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (context.getExecutionException().isPresent() || !Settings.of(context).checkDmaFaults()) {
+      return;
     }
-    return host;
-  }
-
-  private static Host host(Path sysfsRoot) {
-    return Host.of(Sysfs.of(sysfsRoot), Procfs.system(), Path.of("/dev"));
-  }
-
-  private static String describe(ParameterContext parameter) {
-    Parameter p = parameter.getParameter();
-    Executable executable = parameter.getDeclaringExecutable();
-    String name = p.isNamePresent() ? p.getName() : "#" + parameter.getIndex();
-    return "@PciDevice parameter ["
-        + name
-        + "] of "
-        + executable.getDeclaringClass().getSimpleName()
-        + "."
-        + (executable instanceof Constructor<?> ? "<init>" : executable.getName());
-  }
-
-  private static PciSelector selector(PciDevice annotation, String where) {
-    if (annotation.address().isBlank()
-        && annotation.id().isBlank()
-        && annotation.classCode().isBlank()) {
-      throw new ParameterResolutionException(
-          where + " selects nothing: give an address, an id or a classCode");
+    List<String> faults = new ArrayList<>();
+    List<OpenDevice> used = new ArrayList<>();
+    for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
+      faults.addAll(Uses.existing(c).map(Uses::newDmaFaults).orElse(List.of()));
+      Uses.existing(c).ifPresent(u -> used.addAll(u.devices()));
     }
-    try {
-      PciSelector selector = PciSelector.any();
-      if (!annotation.address().isBlank()) {
-        selector = selector.withAddress(PciAddress.parse(annotation.address()));
+    List<String> refused = KernelFaults.since(context, used);
+    if (!refused.isEmpty()) {
+      throw new AssertionError(
+          "the IOMMU refused "
+              + refused.size()
+              + " DMA access"
+              + (refused.size() == 1 ? "" : "es")
+              + " of the test's devices, as the kernel log says"
+              + " (@PciDeviceSettings(checkDmaFaults = false) if that is what it tests):\n  "
+              + String.join("\n  ", refused));
+    }
+    if (!faults.isEmpty()) {
+      throw new AssertionError(
+          "the simulated IOMMU refused "
+              + faults.size()
+              + " DMA access"
+              + (faults.size() == 1 ? "" : "es")
+              + " during the test (@PciDeviceSettings(checkDmaFaults = false) if that is what it"
+              + " tests):\n  "
+              + String.join("\n  ", faults));
+    }
+  }
+
+  @Override
+  public void handleTestExecutionException(ExtensionContext context, Throwable throwable)
+      throws Throwable {
+    throw FailureReport.attach(context, throwable);
+  }
+
+  @Override
+  public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable throwable)
+      throws Throwable {
+    throw FailureReport.attach(context, throwable);
+  }
+
+  @Override
+  public void handleBeforeEachMethodExecutionException(
+      ExtensionContext context, Throwable throwable) throws Throwable {
+    throw FailureReport.attach(context, throwable);
+  }
+
+  @Override
+  public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable throwable)
+      throws Throwable {
+    throw FailureReport.attach(context, throwable);
+  }
+
+  @Override
+  public void handleAfterAllMethodExecutionException(ExtensionContext context, Throwable throwable)
+      throws Throwable {
+    throw FailureReport.attach(context, throwable);
+  }
+
+  /** The checks and reports a context asks for, from the nearest {@link PciDeviceSettings}. */
+  record Settings(boolean checkLeaks, boolean checkDmaFaults, int traceEvents) {
+    private static final Settings DEFAULT = new Settings(true, true, 40);
+
+    static Settings of(ExtensionContext context) {
+      for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
+        Optional<PciDeviceSettings> found =
+            c.getElement()
+                .flatMap(e ->
+                    org.junit.platform.commons.support.AnnotationSupport.findAnnotation(
+                        e, PciDeviceSettings.class));
+        if (found.isPresent()) {
+          PciDeviceSettings s = found.get();
+          return new Settings(s.checkLeaks(), s.checkDmaFaults(), Math.max(0, s.traceEvents()));
+        }
       }
-      if (!annotation.id().isBlank()) {
-        selector = selector.withId(PciId.parse(annotation.id()));
-      }
-      if (!annotation.classCode().isBlank()) {
-        selector = selector.withClass(annotation.classCode());
-      }
-      return selector;
-    } catch (UpcieException e) {
-      throw new ParameterResolutionException(where + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** The backend the run asks for: the property, else the environment variable, else sim. */
-  private static String backend(ExtensionContext context) {
-    Optional<String> configured = context.getConfigurationParameter(BACKEND_PROPERTY);
-    if (configured.isPresent()) {
-      return configured.get();
-    }
-    String env = System.getenv(BACKEND_ENV);
-    return env != null && !env.isBlank() ? env : DEFAULT_BACKEND;
-  }
-
-  /** Where the backend's name came from, for a message about a name that is not a backend. */
-  private static String backendSource(ExtensionContext context) {
-    return context.getConfigurationParameter(BACKEND_PROPERTY).isPresent()
-        ? BACKEND_PROPERTY + ": "
-        : BACKEND_ENV + ": ";
-  }
-
-  private static Optional<Path> sysfsRoot(ExtensionContext context) {
-    Optional<String> root = context.getConfigurationParameter(SYSFS_ROOT_PROPERTY);
-    if (root.isEmpty()) {
-      return Optional.empty();
-    }
-    Path path = Path.of(root.get());
-    if (!Files.isDirectory(path)) {
-      throw new ParameterResolutionException(
-          SYSFS_ROOT_PROPERTY + "=" + root.get() + " is not a directory");
-    }
-    return Optional.of(path);
-  }
-
-  /**
-   * Closes the device when JUnit closes the store it was put in. JUnit before 5.13 closes only a
-   * {@code CloseableResource}, later versions an {@code AutoCloseable} (once, if it is both);
-   * handles close idempotently either way.
-   */
-  @SuppressWarnings("deprecation") // CloseableResource: for the users still on JUnit 5.12 or older
-  private record Opened(PciDeviceHandle device) implements AutoCloseable, Store.CloseableResource {
-    @Override
-    public void close() {
-      device.close();
+      return DEFAULT;
     }
   }
 }

@@ -50,6 +50,12 @@ public final class SimBackend implements DeviceBackend {
     return Optional.empty();
   }
 
+  /** The simulated machine's {@code vfio-pci}: its functions are opened as VFIO opens them. */
+  @Override
+  public Optional<String> driverOn(Host host) {
+    return Optional.of(DRIVER);
+  }
+
   /** After every real backend. */
   @Override
   public int preference() {

@@ -19,6 +19,7 @@ import dev.upcie.sim.model.RealTime;
 import dev.upcie.sim.model.Scheduler;
 import dev.upcie.sim.model.VirtualTime;
 import dev.upcie.sim.nvme.NvmeModel;
+import dev.upcie.sim.nvme.NvmeOptions;
 import dev.upcie.sim.sysfs.SimDriver;
 import dev.upcie.sim.sysfs.SimFunction;
 import dev.upcie.sim.sysfs.SimSysfs;
@@ -131,17 +132,27 @@ public final class SimMachine implements Host, AutoCloseable {
    * @throws dev.upcie.support.UpcieException if the file is not a recording of PCI functions
    */
   public static SimMachine fromRecording(Path file) {
+    return fromRecordingBuilder(file, NvmeOptions.defaults()).build();
+  }
+
+  /**
+   * The builder of {@link #fromRecording}, with {@code nvme}'s options for the NVMe controllers: to
+   * choose virtual time, or add devices.
+   *
+   * @throws dev.upcie.support.UpcieException if the file is not a recording of PCI functions
+   */
+  public static Builder fromRecordingBuilder(Path file, NvmeOptions nvme) {
     SysfsRecording recording = SysfsRecording.load(file);
     Builder builder = recorded(recording);
     for (PciAddress address : recording.functions()) {
       PciId id = recording.id(address);
       if (id.equals(NvmeModel.PCI_ID)) {
-        builder.model(address, new NvmeModel());
+        builder.model(address, new NvmeModel(nvme));
       } else if (id.equals(EduModel.PCI_ID)) {
         builder.model(address, new EduModel());
       }
     }
-    return builder.build();
+    return builder;
   }
 
   /**
@@ -172,11 +183,16 @@ public final class SimMachine implements Host, AutoCloseable {
    * unless it is the function's own: to add devices, or to choose virtual time.
    */
   public static Builder qemuQ35Builder(String nvmeDriver, String eduDriver) {
+    return qemuQ35Builder(nvmeDriver, eduDriver, NvmeOptions.defaults());
+  }
+
+  /** {@link #qemuQ35Builder(String, String)} with an NVMe controller built with {@code nvme}. */
+  public static Builder qemuQ35Builder(String nvmeDriver, String eduDriver, NvmeOptions nvme) {
     // A function on another driver than its own got there through a binder, which leaves
     // driver_override naming it (as the recording qemu-q35-iommu-vfio shows).
-    SimFunction.Builder nvme = q35("0000:00:05.0", 5).driver(nvmeDriver);
+    SimFunction.Builder nvmeFunction = q35("0000:00:05.0", 5).driver(nvmeDriver);
     if (!nvmeDriver.equals("nvme")) {
-      nvme.driverOverride(nvmeDriver);
+      nvmeFunction.driverOverride(nvmeDriver);
     }
     SimFunction.Builder edu = q35("0000:00:06.0", 6);
     if (eduDriver != null) {
@@ -207,7 +223,7 @@ public final class SimMachine implements Host, AutoCloseable {
                 .driver("virtio-pci")
                 .bar64(4, 16 << 10)
                 .build())
-        .device(nvme, new NvmeModel())
+        .device(nvmeFunction, new NvmeModel(nvme))
         .device(edu, new EduModel())
         .function(q35("0000:00:1f.0", 0x8086, 0x2918, 0x060100, 2, 7).build())
         .function(q35("0000:00:1f.2", 0x8086, 0x2922, 0x010601, 2, 7).bar(5, 4 << 10).build())

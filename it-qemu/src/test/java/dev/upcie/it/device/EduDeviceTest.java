@@ -30,7 +30,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * QEMU 7.2's {@code edu} device through the device seam: identity, liveness, the factorial unit,
@@ -43,7 +42,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * map real 2M hugepages on node 0 everywhere (below edu's 28-bit reach in the UIO guest), so the
  * host reserves a few for the simulator's run.
  */
-@ExtendWith(ResourceHygiene.class)
 public class EduDeviceTest {
   private static final PageSize TWO_MB = PageSize.parse("2M");
   private static RealHugepages hugepages;

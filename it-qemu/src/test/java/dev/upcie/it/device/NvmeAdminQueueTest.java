@@ -15,7 +15,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * QEMU's NVMe controller driven through the device seam: the admin queue pair in DMA memory, one
@@ -23,7 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the simulator, INTx through UIO, with the controller's INTMS/INTMC masking as an INTx driver must
  * do it), and an I/O completion queue signalling its own vector.
  */
-@ExtendWith(ResourceHygiene.class)
 public class NvmeAdminQueueTest {
   private static final Duration COMPLETION = Duration.ofSeconds(10);
 

@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
  * which the expectations follow. Error paths are probed as much as the happy path. Where the two
  * differ, the model is wrong.
  */
-@org.junit.jupiter.api.extension.ExtendWith(ResourceHygiene.class)
 public class NvmeCommandsConformanceTest {
   private static final NvmeLayout LAYOUT = NvmeLayout.current();
 

@@ -7,6 +7,7 @@ import dev.upcie.it.device.RandomNvmeCommands.Step;
 import dev.upcie.it.device.RawNvme.Command;
 import dev.upcie.it.device.RawNvme.Completion;
 import dev.upcie.junit.PciDevice;
+import dev.upcie.junit.PciDeviceSettings;
 import dev.upcie.memory.DmaBuffer;
 import dev.upcie.mmio.Mmio;
 import dev.upcie.nvme.NvmeOpcodes;
@@ -40,7 +41,11 @@ import org.junit.jupiter.api.Timeout;
  * <p>{@code -Dupcie.nvme.differential.commands=N} sets the length (2,000 unless set; {@code
  * ci/nightly} runs 100,000 with a fresh seed) and {@code -Dupcie.nvme.differential.seed=S} replays
  * a stream: a divergence prints both. On the Maven command line they reach the guest too.
+ *
+ * <p>Its invalid commands point at unmapped memory on purpose, so the DMA faults they cause (in the
+ * guest's kernel log, and in the model's IOMMU) are what it tests, not a mistake to fail it for.
  */
+@PciDeviceSettings(checkDmaFaults = false)
 public class NvmeDifferentialTest {
   /** System property: the number of steps. */
   public static final String COMMANDS = "upcie.nvme.differential.commands";

@@ -1,5 +1,6 @@
 package dev.upcie.it.device;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +9,8 @@ import dev.upcie.memory.DmaHeap;
 import dev.upcie.nvme.NvmeOpcodes;
 import dev.upcie.nvme.NvmeStatus;
 import dev.upcie.nvme.driver.NvmeCommandException;
+import dev.upcie.nvme.driver.NvmeCommandRecord;
+import dev.upcie.nvme.driver.NvmeCommandRecord.State;
 import dev.upcie.nvme.driver.NvmeController;
 import dev.upcie.nvme.driver.NvmeControllerFatalException;
 import dev.upcie.nvme.driver.NvmeControllerOptions;
@@ -27,6 +30,7 @@ import dev.upcie.sim.sysfs.SimFunction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -168,6 +172,107 @@ class NvmeDriverFaultsTest {
           .isGreaterThanOrEqualTo(Duration.ofSeconds(2).toNanos());
       assertThat(io.freeSlots()).as("the dropped command's slot stays taken").isEqualTo(6);
       io.read(ns, 0x99, 1, buffer, 0); // other commands still complete
+    }
+  }
+
+  @Test
+  void theHistoryShowsAFailedCommandsStatus() {
+    try (NvmeController nvme = open();
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(8192, 4096)) {
+      NvmeNamespace ns = nvme.namespace(1);
+      model
+          .faults()
+          .failNext(
+              CommandMatch.io(NvmeOpcodes.IO_READ),
+              NvmeStatus.UNRECOVERED_READ_ERROR | NvmeStatus.DNR);
+      assertThatThrownBy(() -> io.read(ns, 0x20, 16, buffer, 0))
+          .isInstanceOf(NvmeCommandException.class);
+
+      NvmeCommandRecord read = nvme.history().getLast();
+
+      assertThat(read.state()).isEqualTo(State.COMPLETED);
+      assertThat(NvmeStatus.code(read.status())).isEqualTo(NvmeStatus.UNRECOVERED_READ_ERROR);
+      assertThat(NvmeStatus.doNotRetry(read.status())).isTrue();
+      assertThat(read.toString())
+          .endsWith(
+              "  q1 cid 0  Read (nsid 1, slba 0x20, 16 blocks)"
+                  + " -> Unrecovered Read Error (0x0281), DNR in 0 ns");
+    }
+  }
+
+  /**
+   * A command given up shows as timed out, in its place among the others, and so does an admin
+   * command; the admin queue's history survives the reset that follows.
+   */
+  @Test
+  void timedOutCommandsShowAsSuchAndTheHistorySurvivesAReset() {
+    try (NvmeController nvme =
+            open(
+                NvmeOptions.defaults(),
+                NvmeControllerOptions.builder().commandTimeout(Duration.ofSeconds(2)));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4096, 4096)) {
+      NvmeNamespace ns = nvme.namespace(2);
+      try (NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8))) {
+        model.faults().dropNextCompletion(CommandMatch.io(NvmeOpcodes.IO_WRITE));
+        assertThatThrownBy(() -> io.write(ns, 0x99, 1, buffer, 0))
+            .isInstanceOf(NvmeTimeoutException.class);
+        io.read(ns, 0x99, 1, buffer, 0);
+      }
+      model.faults().dropNextCompletion(CommandMatch.admin(NvmeOpcodes.ADMIN_GET_LOG_PAGE));
+      assertThatThrownBy(nvme::smartLog).isInstanceOf(NvmeTimeoutException.class);
+      nvme.reset();
+
+      List<String> lines = nvme.history().stream().map(NvmeCommandRecord::toString).toList();
+
+      assertThat(lines)
+          .filteredOn(line -> line.contains("Write") || line.contains("Read"))
+          .satisfiesExactly(
+              write ->
+                  assertThat(write)
+                      .endsWith("  q1 cid 0  Write (nsid 2, slba 0x99, 1 block) -> timed out"),
+              read ->
+                  assertThat(read)
+                      .startsWith("+2000.") // after the write's 2 s of virtual time
+                      .endsWith(
+                          "  q1 cid 1  Read (nsid 2, slba 0x99, 1 block)"
+                              + " -> Successful Completion (0x0000) in 0 ns"));
+      assertThat(lines)
+          .filteredOn(line -> line.contains("Get Log Page"))
+          .singleElement(as(InstanceOfAssertFactories.STRING))
+          .endsWith("q0 cid 0  Get Log Page (nsid 0xffffffff, cdw10 0x7f0002) -> timed out");
+      assertThat(nvme.history().getLast().name())
+          .as("after the reset: Identify, Set Features")
+          .isEqualTo("Set Features");
+    }
+  }
+
+  @Test
+  void theHistoryKeepsTheNewestCommandsItIsSizedForAndNoneAtZero() {
+    try (NvmeController nvme =
+            open(NvmeOptions.defaults(), NvmeControllerOptions.builder().historySize(4));
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4096, 4096)) {
+      NvmeNamespace ns = nvme.namespace(2);
+      for (int lba = 0; lba < 10; lba++) {
+        io.write(ns, lba, 1, buffer, 0);
+      }
+      assertThat(nvme.history())
+          .extracting(NvmeCommandRecord::slba)
+          .containsExactly(6L, 7L, 8L, 9L);
+    }
+    closeTheMachine();
+
+    try (NvmeController nvme =
+            open(NvmeOptions.defaults(), NvmeControllerOptions.builder().historySize(0));
+        NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(8));
+        DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(4096, 4096)) {
+      io.write(nvme.namespace(2), 0, 1, buffer, 0);
+      assertThat(nvme.history()).isEmpty();
     }
   }
 

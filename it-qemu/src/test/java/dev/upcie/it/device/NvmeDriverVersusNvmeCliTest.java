@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * nvme-cli as the oracle for what the driver decodes: before the guest script moved QEMU's
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * host by {@code QemuVfioIT}).
  */
 @Tag(GuestRun.GUEST_ONLY)
-@ExtendWith(ResourceHygiene.class)
 public class NvmeDriverVersusNvmeCliTest {
   /** System property: the directory where the guest saved nvme-cli's JSON. */
   public static final String DIRECTORY = "upcie.it.nvmeCliDirectory";

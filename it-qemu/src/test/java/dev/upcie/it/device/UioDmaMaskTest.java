@@ -13,7 +13,6 @@ import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.sim.edu.EduRegisters;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Without an IOMMU a device reaches physical addresses, and {@code edu} only those below 256 MiB:
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Guest only, and UIO only: with an IOMMU every address is an IOVA below the mask.
  */
 @Tag(GuestRun.GUEST_ONLY)
-@ExtendWith(ResourceHygiene.class)
 public class UioDmaMaskTest {
   private static final PageSize TWO_MB = PageSize.parse("2M");
 

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * VFIO's sharing rules, in the guest with the IOMMU on: functions in different IOMMU groups opened
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Guest only, and VFIO only: containers and groups are what VFIO is made of.
  */
 @Tag(GuestRun.GUEST_ONLY)
-@ExtendWith(ResourceHygiene.class)
 public class VfioGroupsTest {
 
   @Test

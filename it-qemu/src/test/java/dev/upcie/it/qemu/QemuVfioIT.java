@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.upcie.hugepages.HugepagesOnThisMachineTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
+import dev.upcie.it.device.IommuFaultTest;
 import dev.upcie.it.device.KernelSysfsTest;
 import dev.upcie.it.device.NvmeAdminQueueTest;
 import dev.upcie.it.device.NvmeCommandsConformanceTest;
@@ -62,6 +63,7 @@ class QemuVfioIT {
           .bind("8086:2930", "vfio-pci")
           .before(NvmeCliIdentify.guestCommands(LAYOUT))
           .before(NvmePerfVersusFio.fioCommands(PERF_RAMP_SECONDS, PERF_SECONDS))
+          .before(KillMidTest.guestCommands())
           .after(
               NvmePerfVersusFio.driverCommands(
                   GuestSuite.TOOLS_JAR, PERF_RAMP_SECONDS, PERF_SECONDS))
@@ -86,6 +88,7 @@ class QemuVfioIT {
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
                   VfioGroupsTest.class,
+                  IommuFaultTest.class,
                   HugepagesOnThisMachineTest.class,
                   HugepageRegionTest.class));
 
@@ -122,6 +125,11 @@ class QemuVfioIT {
   }
 
   /** The interrupt round trip and DMA mapping benchmarks, briefly (fully under ci/bench). */
+  @Test
+  void aTestRunKilledMidTestLeftAJournalAndTheNextRunPutTheControllerBack() throws Exception {
+    KillMidTest.assertRestored(results, run);
+  }
+
   @Test
   void theGuestBenchmarksRan() throws Exception {
     SUITE

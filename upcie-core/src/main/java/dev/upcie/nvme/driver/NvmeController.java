@@ -73,6 +73,8 @@ public final class NvmeController implements AutoCloseable {
   private final DmaBuffer scratch;
   private final Set<NvmeQueuePair> queuePairs = new LinkedHashSet<>();
   private final BitSet queueIds = new BitSet();
+  private final CommandHistory history;
+  private final CommandHistory.Lane adminHistory;
 
   private QueueRing admin;
   private IdentifyController identify;
@@ -126,6 +128,12 @@ public final class NvmeController implements AutoCloseable {
     }
     this.readyTimeoutNanos = options.readyTimeout().orElse(cap.readyTimeout()).toNanos();
     this.poller = new Poller(options.clock(), bar0, name);
+    this.history =
+        options.historySize() == 0
+            ? null
+            : new CommandHistory(options.historySize(), options.clock());
+    // One admin lane for the controller's life: its history survives reset().
+    this.adminHistory = history == null ? null : history.lane(0);
     device.config().enableBusMaster();
     this.heap = device.dma().heap(2 << 20);
     try {
@@ -166,7 +174,14 @@ public final class NvmeController implements AutoCloseable {
     disable();
     admin =
         new QueueRing(
-            0, options.adminQueueDepth(), 1, bar0, cap.dstrd(), heap, DmaBuffer.Scope.SHARED);
+            0,
+            options.adminQueueDepth(),
+            1,
+            bar0,
+            cap.dstrd(),
+            heap,
+            DmaBuffer.Scope.SHARED,
+            adminHistory);
     int entries = options.adminQueueDepth() - 1;
     bar0.write(NvmeRegisters.AQA, entries | (long) entries << 16);
     bar0.write(NvmeRegisters.ASQ, admin.submissionQueueAddress());
@@ -498,6 +513,7 @@ public final class NvmeController implements AutoCloseable {
             + (long) slots * listPages * QueueRing.PAGE
             + 4L * QueueRing.PAGE;
     DmaHeap queueHeap = device.dma().heap(memory);
+    CommandHistory.Lane lane = history == null ? null : history.lane(qid);
     QueueRing ring = null;
     try {
       ring =
@@ -508,7 +524,8 @@ public final class NvmeController implements AutoCloseable {
               bar0,
               cap.dstrd(),
               queueHeap,
-              queueOptions.shared() ? DmaBuffer.Scope.SHARED : DmaBuffer.Scope.CONFINED);
+              queueOptions.shared() ? DmaBuffer.Scope.SHARED : DmaBuffer.Scope.CONFINED,
+              lane);
       int size = queueOptions.depth() - 1;
       int cqFlags = 0x1 | (vector >= 0 ? 0x2 | vector << 16 : 0);
       adminCommand(
@@ -525,6 +542,7 @@ public final class NvmeController implements AutoCloseable {
         throw e;
       }
     } catch (RuntimeException e) {
+      retire(lane);
       try {
         if (ring != null) {
           ring.free();
@@ -601,7 +619,17 @@ public final class NvmeController implements AutoCloseable {
     try {
       adminCommand(NvmeOpcodes.ADMIN_DELETE_SQ, 0, 0, pair.id(), 0);
     } finally {
-      adminCommand(NvmeOpcodes.ADMIN_DELETE_CQ, 0, 0, pair.id(), 0);
+      try {
+        adminCommand(NvmeOpcodes.ADMIN_DELETE_CQ, 0, 0, pair.id(), 0);
+      } finally {
+        retire(pair.history());
+      }
+    }
+  }
+
+  private void retire(CommandHistory.Lane lane) {
+    if (lane != null) {
+      history.retire(lane);
     }
   }
 
@@ -631,6 +659,7 @@ public final class NvmeController implements AutoCloseable {
   private void loseQueuePairs(String why) {
     for (NvmeQueuePair pair : queuePairs) {
       pair.lose(why);
+      retire(pair.history());
     }
     queuePairs.clear();
     queueIds.clear();
@@ -691,6 +720,33 @@ public final class NvmeController implements AutoCloseable {
     }
     first.addSuppressed(next);
     return first;
+  }
+
+  /**
+   * The controller's most recent commands, oldest first, across the admin queue and every I/O queue
+   * pair (closed ones included): at most {@link NvmeControllerOptions#historySize()}, none if that
+   * is 0. Each says when it was submitted, where, what it was, and how it ended, or that it is
+   * outstanding or timed out. It stays readable after {@link #close()}, for a failure report:
+   *
+   * <pre>{@code
+   * try {
+   *   io.read(ns, lba, blocks, buffer, 0);
+   * } catch (NvmeException e) {
+   *   nvme.history().forEach(System.err::println);
+   *   // +0.004 ms  q0 cid 0  Identify (nsid 0, cdw10 0x1) -> Successful Completion (0x0000) in 9 µs
+   *   // ...
+   *   // +8.377 ms  q1 cid 3  Read (nsid 1, slba 0x100, 8 blocks) -> timed out
+   *   throw e;
+   * }
+   * }</pre>
+   *
+   * <p>Recording costs each command a few stores into arrays of its queue, written by the queue's
+   * own thread without locks; so while queue pairs run on other threads this is a close picture,
+   * not an exact one (a command just completed may still show as outstanding). Read it when they
+   * are idle, as after a failure, for an exact one.
+   */
+  public List<NvmeCommandRecord> history() {
+    return history == null ? List.of() : history.records();
   }
 
   /** True once closed. */

@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param maxTransferBytes the largest transfer per command, below the controller's MDTS: 2 MiB. It
  *     sizes each command's PRP list, and larger synchronous transfers are split
  * @param clock the time waits are measured by: the system's, or a simulator's virtual time
+ * @param historySize how many of the most recent commands {@link NvmeController#history()} keeps,
+ *     across all queues: 64; 0 keeps none (and records nothing), at most 65536
  */
 public record NvmeControllerOptions(
     int adminQueueDepth,
@@ -31,7 +33,11 @@ public record NvmeControllerOptions(
     Duration commandTimeout,
     Optional<Duration> readyTimeout,
     long maxTransferBytes,
-    WaitClock clock) {
+    WaitClock clock,
+    int historySize) {
+
+  /** The most commands the history may keep. */
+  public static final int MAX_HISTORY_SIZE = 1 << 16;
 
   /** Checks the values. */
   public NvmeControllerOptions {
@@ -50,6 +56,10 @@ public record NvmeControllerOptions(
           "maxTransferBytes must be a power of two of at least 4096, not " + maxTransferBytes);
     }
     Objects.requireNonNull(clock, "clock");
+    if (historySize < 0 || historySize > MAX_HISTORY_SIZE) {
+      throw new IllegalArgumentException(
+          "historySize must be 0 (none) to " + MAX_HISTORY_SIZE + " commands, not " + historySize);
+    }
   }
 
   private static void positive(String name, Duration value) {
@@ -78,6 +88,7 @@ public record NvmeControllerOptions(
     b.readyTimeout = readyTimeout.orElse(null);
     b.maxTransferBytes = maxTransferBytes;
     b.clock = clock;
+    b.historySize = historySize;
     return b;
   }
 
@@ -89,6 +100,7 @@ public record NvmeControllerOptions(
     private Duration readyTimeout;
     private long maxTransferBytes = 2L << 20;
     private WaitClock clock = WaitClock.system();
+    private int historySize = 64;
 
     private Builder() {}
 
@@ -128,6 +140,12 @@ public record NvmeControllerOptions(
       return this;
     }
 
+    /** How many recent commands the history keeps; 0 for none. */
+    public Builder historySize(int commands) {
+      this.historySize = commands;
+      return this;
+    }
+
     /** The options. */
     public NvmeControllerOptions build() {
       return new NvmeControllerOptions(
@@ -136,7 +154,8 @@ public record NvmeControllerOptions(
           commandTimeout,
           Optional.ofNullable(readyTimeout),
           maxTransferBytes,
-          clock);
+          clock,
+          historySize);
     }
   }
 }

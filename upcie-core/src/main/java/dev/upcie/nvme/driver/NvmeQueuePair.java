@@ -489,6 +489,11 @@ public final class NvmeQueuePair implements AutoCloseable {
     lost = why;
   }
 
+  /** Its lane of the controller's history, or null if the controller keeps none. */
+  CommandHistory.Lane history() {
+    return ring.history;
+  }
+
   /** Frees the memory if this thread may (the controller is closing); else leaves it to close(). */
   void freeIfThisThreadMay() {
     if (owner == null || owner == Thread.currentThread()) {

@@ -18,7 +18,8 @@ import java.lang.invoke.VarHandle;
  * slots, so the SQ never fills (one entry stays empty to tell full from empty) and, with one SQ per
  * CQ of the same depth, neither does the CQ. Free slots are a LIFO stack, as in libvfn: the slot
  * freed last is warm in the cache. Each slot owns {@code listPages} pages for its PRP list. Nothing
- * here allocates after construction; descriptions of commands are built only for errors.
+ * here allocates after construction; descriptions of commands are built only for errors. Each
+ * command placed, completed or given up is noted in the controller's history, if it keeps one.
  */
 final class QueueRing {
   static final int PAGE = 4096;
@@ -63,8 +64,20 @@ final class QueueRing {
   private final int[] statuses;
   private final int[] results;
 
+  // The controller's history of this queue's commands (null if it keeps none), and where each
+  // outstanding command's entry is in it.
+  final CommandHistory.Lane history;
+  private final long[] historyEntries;
+
   QueueRing(
-      int id, int depth, int listPages, Mmio bar0, int dstrd, DmaHeap heap, DmaBuffer.Scope scope) {
+      int id,
+      int depth,
+      int listPages,
+      Mmio bar0,
+      int dstrd,
+      DmaHeap heap,
+      DmaBuffer.Scope scope,
+      CommandHistory.Lane history) {
     this.id = id;
     this.depth = depth;
     this.listPages = listPages;
@@ -113,6 +126,8 @@ final class QueueRing {
     this.submittedAt = new long[slots];
     this.statuses = new int[slots];
     this.results = new int[slots];
+    this.history = history;
+    this.historyEntries = history == null ? null : new long[slots];
   }
 
   private static long naturalAlignment(long size) {
@@ -173,6 +188,9 @@ final class QueueRing {
     if (outstanding[cid] && !abandoned[cid]) {
       abandoned[cid] = true;
       abandonedCount++;
+      if (history != null) {
+        history.timedOut(historyEntries[cid]);
+      }
     }
   }
 
@@ -251,6 +269,10 @@ final class QueueRing {
     sq.set(INT, at + NvmeCommandDescriptor.CDW14, cdw14);
     sq.set(INT, at + NvmeCommandDescriptor.CDW15, cdw15);
     tail = tail + 1 == depth ? 0 : tail + 1;
+    if (history != null) {
+      historyEntries[cid] =
+          history.submitted(submittedAt[cid], cid, opcode, nsid, cdw10, cdw11, cdw12);
+    }
   }
 
   /** Tells the controller about everything placed: the entries are visible before the write. */
@@ -266,6 +288,9 @@ final class QueueRing {
   int reap(int max, CompletionHandler handler) {
     int consumed = 0;
     int reaped = 0;
+    // For the history: the clock is read once per batch, when the first completion is found.
+    boolean clockRead = false;
+    long now = 0;
     try {
       while (reaped < max) {
         long at = (long) head * NvmeCompletionDescriptor.SIZE;
@@ -292,6 +317,13 @@ final class QueueRing {
         int status = word >>> 1;
         statuses[cid] = status;
         results[cid] = result;
+        if (history != null) {
+          if (!clockRead) {
+            now = history.now();
+            clockRead = true;
+          }
+          history.completed(historyEntries[cid], now, status, result);
+        }
         if (dropped) {
           abandoned[cid] = false;
           abandonedCount--;

@@ -42,6 +42,9 @@ final class Controller {
   private final NvmCommands nvm;
   ModelContext context;
   NvmeFaults faults;
+  // Completion jitter: null when off (QEMU's behaviour).
+  private final java.util.SplittableRandom jitter;
+  private final long maxJitterNanos;
   // Bumped by every reset, so a delayed completion from before it is dropped.
   private long generation;
   // Namespaces removed since the host last read the Changed Namespace List log.
@@ -74,6 +77,8 @@ final class Controller {
   private long eventIndexBase;
 
   Controller(NvmeOptions options, RegisterFile bar0, int vendor, int subsystemVendor) {
+    this.maxJitterNanos = options.completionJitter().toNanos();
+    this.jitter = maxJitterNanos > 0 ? new java.util.SplittableRandom(options.seed()) : null;
     this.options = options;
     this.bar0 = bar0;
     this.sqs = new SubmissionQueue[options.maxIoQueuePairs() + 1];
@@ -259,7 +264,15 @@ final class Controller {
           if (fault != null && fault.action() == NvmeFaults.Action.DROP) {
             context.trace().note("NVMe fault injected: completion of command " + cid + " dropped");
           } else if (fault != null && fault.action() == NvmeFaults.Action.DELAY) {
+            context.trace().note("NVMe fault injected: completion of command " + cid + " delayed");
             completeAfter(fault.delay(), sq, cid, status, result);
+          } else if (jitter != null && sq.id != 0) {
+            completeAfter(
+                java.time.Duration.ofNanos(jitter.nextLong(maxJitterNanos + 1)),
+                sq,
+                cid,
+                status,
+                result);
           } else {
             sq.cq.enqueue(sq, cid, status, result);
           }
@@ -334,7 +347,6 @@ final class Controller {
   private void completeAfter(
       java.time.Duration delay, SubmissionQueue sq, int cid, int status, int dw0) {
     long when = generation;
-    context.trace().note("NVMe fault injected: completion of command " + cid + " delayed");
     context
         .scheduler()
         .schedule(

@@ -27,6 +27,10 @@ import java.util.Objects;
  * @param aerl the Asynchronous Event Request Limit, 0-based (QEMU's {@code aerl})
  * @param readyDelay how long after CC.EN the controller sets CSTS.RDY; zero (QEMU) is at once
  * @param namespaces the namespaces, attached in this order
+ * @param completionJitter the most an I/O command's completion is held back, each by its own random
+ *     delay up to it: completions then come in another order than their commands, as on a real
+ *     drive; zero (QEMU) completes each as it is processed
+ * @param seed the seed of those delays: the same seed on virtual time gives the same order
  */
 public record NvmeOptions(
     String serial,
@@ -35,7 +39,9 @@ public record NvmeOptions(
     int msixQueueSize,
     int aerl,
     Duration readyDelay,
-    List<NamespaceOptions> namespaces) {
+    List<NamespaceOptions> namespaces,
+    Duration completionJitter,
+    long seed) {
 
   /** The serial number of the default controller. */
   public static final String DEFAULT_SERIAL = "upcie-sim-0001";
@@ -69,6 +75,10 @@ public record NvmeOptions(
     if (readyDelay.isNegative()) {
       throw new IllegalArgumentException("readyDelay must not be negative");
     }
+    Objects.requireNonNull(completionJitter, "completionJitter");
+    if (completionJitter.isNegative()) {
+      throw new IllegalArgumentException("completionJitter must not be negative");
+    }
     namespaces = numbered(namespaces);
   }
 
@@ -95,6 +105,8 @@ public record NvmeOptions(
     b.msixQueueSize = msixQueueSize;
     b.aerl = aerl;
     b.readyDelay = readyDelay;
+    b.completionJitter = completionJitter;
+    b.seed = seed;
     b.namespaces.addAll(namespaces);
     b.defaultNamespace = false;
     return b;
@@ -133,6 +145,8 @@ public record NvmeOptions(
     private int maxIoQueuePairs = 64;
     private int msixQueueSize = 65;
     private int aerl = 3;
+    private Duration completionJitter = Duration.ZERO;
+    private long seed;
     private Duration readyDelay = Duration.ZERO;
     private final List<NamespaceOptions> namespaces = new ArrayList<>();
     private boolean defaultNamespace = true;
@@ -169,6 +183,16 @@ public record NvmeOptions(
       return this;
     }
 
+    /**
+     * Holds each I/O completion back by a random delay of up to {@code max}, drawn from {@code
+     * seed}: a driver that assumes completions in submission order fails, and the seed replays it.
+     */
+    public Builder completionJitter(Duration max, long seed) {
+      this.completionJitter = Objects.requireNonNull(max, "max");
+      this.seed = seed;
+      return this;
+    }
+
     /** The delay between CC.EN and CSTS.RDY; zero unless set, as in QEMU. */
     public Builder readyDelay(Duration delay) {
       this.readyDelay = delay;
@@ -196,7 +220,16 @@ public record NvmeOptions(
               ? List.of(
                   NamespaceOptions.sparse(64L << 20, 512), NamespaceOptions.sparse(64L << 20, 4096))
               : namespaces;
-      return new NvmeOptions(serial, mdts, maxIoQueuePairs, msixQueueSize, aerl, readyDelay, list);
+      return new NvmeOptions(
+          serial,
+          mdts,
+          maxIoQueuePairs,
+          msixQueueSize,
+          aerl,
+          readyDelay,
+          list,
+          completionJitter,
+          seed);
     }
   }
 }

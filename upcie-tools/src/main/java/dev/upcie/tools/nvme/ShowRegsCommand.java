@@ -2,16 +2,13 @@ package dev.upcie.tools.nvme;
 
 import dev.upcie.backend.DeviceBackends;
 import dev.upcie.host.Host;
-import dev.upcie.mmio.Mmio;
-import dev.upcie.nvme.NvmeCap;
-import dev.upcie.nvme.NvmeCsts;
 import dev.upcie.nvme.NvmeRegisters;
 import dev.upcie.nvme.NvmeVersion;
 import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciSelector;
-import dev.upcie.register.Field;
-import dev.upcie.register.Register;
+import dev.upcie.register.RegisterDump;
+import dev.upcie.register.RegisterValue;
 import dev.upcie.tools.DeviceArgument;
 import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.SysfsOption;
@@ -21,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,9 +40,6 @@ import picocli.CommandLine.Spec;
           + " uio_pci_generic if this machine has one, else the simulated QEMU controller."
     })
 public final class ShowRegsCommand implements Callable<Integer> {
-  // Fields whose bits each mean something read better in hexadecimal.
-  private static final Set<Field> BIT_SETS = Set.of(NvmeRegisters.CAP_CSS);
-
   @Option(
       names = "--backend",
       paramLabel = "BACKEND",
@@ -73,13 +66,9 @@ public final class ShowRegsCommand implements Callable<Integer> {
             ? PciSelector.any().withClass(PciClassCode.NVME)
             : DeviceArgument.parse(device);
     try (PciDeviceHandle controller = open(selector)) {
-      Mmio bar0 = controller.bar(0);
-      Map<Register, Long> values = new LinkedHashMap<>();
-      for (Register register : NvmeRegisters.ALL) {
-        values.put(register, bar0.read(register));
-      }
+      RegisterDump dump = NvmeRegisters.dump(controller.bar(0));
       PrintWriter out = spec.commandLine().getOut();
-      out.print(json ? json(controller, values) : text(controller, values));
+      out.print(json ? json(controller, dump) : text(controller, dump));
       out.flush();
     }
     return ExitCode.OK.code();
@@ -109,58 +98,25 @@ public final class ShowRegsCommand implements Callable<Integer> {
     return choice.open();
   }
 
-  private static String text(PciDeviceHandle controller, Map<Register, Long> values) {
-    StringBuilder out = new StringBuilder();
-    out.append(
-        String.format("device  %s (%s)%n", controller.function().summary(), controller.backend()));
-    values.forEach((register, value) -> {
-      String hex =
-          register.width() == 8 ? String.format("0x%016x", value) : String.format("0x%08x", value);
-      StringBuilder fields = new StringBuilder();
-      for (Field field : NvmeRegisters.fields(register)) {
-        fields.append(' ').append(field.name().toLowerCase(Locale.ROOT)).append('=');
-        long v = field.get(value);
-        fields.append(BIT_SETS.contains(field) ? "0x" + Long.toHexString(v) : Long.toString(v));
-      }
-      String line =
-          String.format(
-              "%-7s %-18s  %s%s",
-              register.name().toLowerCase(Locale.ROOT),
-              hex,
-              fields.toString().strip(),
-              note(register, value));
-      out.append(line.stripTrailing()).append(System.lineSeparator());
-    });
-    return out.toString();
+  private static String text(PciDeviceHandle controller, RegisterDump dump) {
+    return String.format("device  %s (%s)%n", controller.function().summary(), controller.backend())
+        + dump;
   }
 
-  /** What a raw dump does not say at a glance. */
-  private static String note(Register register, long value) {
-    if (register.equals(NvmeRegisters.CAP)) {
-      return "  (ready timeout " + new NvmeCap(value).readyTimeout().toMillis() + " ms)";
-    }
-    if (register.equals(NvmeRegisters.VS)) {
-      return "  (" + new NvmeVersion((int) value) + ")";
-    }
-    if (register.equals(NvmeRegisters.CSTS) && new NvmeCsts((int) value).isAllOnes()) {
-      return "  (all ones: the device did not answer)";
-    }
-    return "";
-  }
-
-  private static String json(PciDeviceHandle controller, Map<Register, Long> values) {
+  private static String json(PciDeviceHandle controller, RegisterDump dump) {
     Map<String, Object> device = new LinkedHashMap<>();
     device.put("address", controller.address().toString());
     device.put("id", controller.function().id().toString());
     device.put("backend", controller.backend());
     Map<String, Object> registers = new LinkedHashMap<>();
-    values.forEach(
-        (register, value) -> registers.put(register.name().toLowerCase(Locale.ROOT), value));
+    for (RegisterValue value : dump.values()) {
+      registers.put(value.register().name().toLowerCase(Locale.ROOT), value.value());
+    }
     Map<String, Object> document = new LinkedHashMap<>();
     document.put("schema", "upcie.nvme.show-regs/1");
     document.put("device", device);
     document.put("registers", registers);
-    document.put("version", new NvmeVersion(values.get(NvmeRegisters.VS).intValue()).toString());
+    document.put("version", new NvmeVersion((int) dump.value(NvmeRegisters.VS).value()).toString());
     return Json.write(document);
   }
 }

@@ -1,0 +1,52 @@
+package dev.upcie.pci;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.upcie.host.Host;
+import dev.upcie.procfs.Procfs;
+import dev.upcie.sysfs.Sysfs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A function whose disk the host mounts, swaps on or stacks on is in use; a bare one is not. */
+class FunctionUseTest {
+  private static final PciAddress NVME = PciAddress.parse("0000:00:05.0");
+
+  private static Host host(Path root, String mounts, String swaps) throws Exception {
+    Path sys = Files.createDirectories(root.resolve("sys"));
+    Files.createDirectories(sys.resolve("bus/pci/devices/0000:00:05.0/nvme/nvme0/nvme0n1"));
+    Files.createDirectories(sys.resolve("class/block/nvme0n1/nvme0n1p1"));
+    Files.createDirectories(sys.resolve("class/block/nvme0n1/holders"));
+    Files.createDirectories(sys.resolve("class/block/nvme0n1p1/holders"));
+    Path proc = Files.createDirectories(root.resolve("proc"));
+    Files.writeString(proc.resolve("mounts"), mounts);
+    Files.writeString(proc.resolve("swaps"), "Filename Type Size Used Priority\n" + swaps);
+    return Host.of(Sysfs.of(sys), Procfs.of(proc), Path.of("/dev"));
+  }
+
+  @Test
+  void aMountedPartitionIsAUse(@TempDir Path root) throws Exception {
+    Host host = host(root, "/dev/nvme0n1p1 /data ext4 rw 0 0\n", "");
+
+    assertThat(FunctionUse.of(host, NVME)).hasValue("/dev/nvme0n1p1 is mounted on /data");
+  }
+
+  @Test
+  void swapAndHoldersAreUsesToo(@TempDir Path root) throws Exception {
+    Host host = host(root, "", "/dev/nvme0n1 partition 1024 0 -2\n");
+    Files.createDirectories(root.resolve("sys/class/block/nvme0n1p1/holders/dm-0"));
+
+    assertThat(FunctionUse.of(host, NVME))
+        .hasValue("/dev/nvme0n1 is swap, /dev/nvme0n1p1 is held by dm-0");
+  }
+
+  @Test
+  void aDiskNothingUsesIsFree(@TempDir Path root) throws Exception {
+    Host host = host(root, "/dev/sda1 / ext4 rw 0 0\n", "");
+
+    assertThat(FunctionUse.of(host, NVME)).isEmpty();
+    assertThat(FunctionUse.of(host, PciAddress.parse("00:06.0"))).as("no disk at all").isEmpty();
+  }
+}
