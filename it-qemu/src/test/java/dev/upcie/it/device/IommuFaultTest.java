@@ -28,7 +28,7 @@ import org.junit.platform.testkit.engine.EngineTestKit;
  * IOVA nothing is mapped at, and QEMU's intel-iommu reports the fault to the guest's kernel.
  */
 @Tag(GuestRun.GUEST_ONLY)
-class IommuFaultTest {
+public class IommuFaultTest {
 
   @Test
   void aDmaFaultInTheKernelLogFailsTheTestThatCausedIt() {
