@@ -216,15 +216,18 @@ final class NvmeCliIdentify {
               List.of(number("ms", 0, 2), number("ds", 2, 1), number("rp", 3, 1))));
 
   /**
-   * What the guest saves for a controller of {@code layout}: each command's JSON for one device, in
-   * a file of its own; the controller's, then each namespace's (the kernel names the block device
-   * of namespace N {@code nvme0nN} when, as here, the namespaces are numbered from 1 without gaps).
+   * What the guest saves for a controller of {@code layout}: each command's JSON, in a file of its
+   * own; the controller's, then each namespace's. Namespaces are named by identifier through the
+   * controller's device, not by block device: the kernel numbers {@code nvme0nN} in the order its
+   * asynchronous scan finishes, and on 6.12 {@code nvme0n1} was once namespace 2.
    */
   static List<Output> outputs(NvmeLayout layout) {
     List<Output> outputs = new ArrayList<>();
     outputs.add(new Output(CONTROLLER, "/dev/nvme0", 0, "id-ctrl.json"));
     for (int nsid : layout.nsids()) {
-      outputs.add(new Output(NAMESPACE, "/dev/nvme0n" + nsid, nsid, "id-ns-" + nsid + ".json"));
+      outputs.add(
+          new Output(
+              NAMESPACE, "/dev/nvme0 --namespace-id=" + nsid, nsid, "id-ns-" + nsid + ".json"));
     }
     return outputs;
   }
@@ -239,12 +242,15 @@ final class NvmeCliIdentify {
    */
   static String guestCommands(NvmeLayout layout) {
     StringBuilder reads = new StringBuilder();
-    List<String> devices = new ArrayList<>();
     for (Output output : outputs(layout)) {
       reads.append(
           "  nvme_cli_read %s %s %s%n"
-              .formatted(output.structure().command(), output.device(), output.file()));
-      devices.add(output.device());
+              .formatted(output.structure().command(), output.file(), output.device()));
+    }
+    // The scan is done when every namespace has its block device, whichever number it got.
+    List<String> devices = new ArrayList<>(List.of("/dev/nvme0"));
+    for (int n = 1; n <= layout.namespaces().size(); n++) {
+      devices.add("/dev/nvme0n" + n);
     }
     String allThere =
         devices.stream().map(d -> "[ -e " + d + " ]").collect(Collectors.joining(" && "));
@@ -252,13 +258,17 @@ final class NvmeCliIdentify {
     # nvme-cli's Identify data through the kernel's nvme driver (NvmeCliIdentify)
     nvme_cli_dir="$RESULTS/%1$s"
     mkdir -p "$nvme_cli_dir"
+    # nvme_cli_read COMMAND FILE DEVICE [OPTION]: nvme COMMAND DEVICE [OPTION] -o json > FILE
     nvme_cli_read() {
+      subcommand=$1
+      file=$2
+      shift 2
       rc=0
-      nvme "$1" "$2" -o json > "$nvme_cli_dir/$3.tmp" || rc=$?
+      nvme "$subcommand" "$@" -o json > "$nvme_cli_dir/$file.tmp" || rc=$?
       if [ "$rc" -eq 0 ]; then
-        mv "$nvme_cli_dir/$3.tmp" "$nvme_cli_dir/$3"
+        mv "$nvme_cli_dir/$file.tmp" "$nvme_cli_dir/$file"
       else
-        echo "nvme $1 $2 -o json failed (exit $rc)" >> "$nvme_cli_dir/%2$s"
+        echo "nvme $subcommand $* -o json failed (exit $rc)" >> "$nvme_cli_dir/%2$s"
       fi
     }
     nvme_cli_identify() {
@@ -329,8 +339,9 @@ final class NvmeCliIdentify {
   }
 
   /**
-   * One nvme-cli command's output: {@code structure} as read from {@code device} (namespace {@code
-   * nsid}, or 0 for the controller), saved in {@code file}.
+   * One nvme-cli command's output: {@code structure} as read through {@code device} (the
+   * controller's device, and for namespace {@code nsid} the option naming it; 0 for the
+   * controller), saved in {@code file}.
    */
   record Output(Structure structure, String device, int nsid, String file) {}
 

@@ -31,7 +31,13 @@ final class NvmePerfVersusFio {
   /** The namespace both tools read: the layout's first of 4 KiB blocks. */
   static final int NSID = NvmeLayout.requested().withBlockSize(4096).nsid();
 
-  private static final String DEVICE = "/dev/nvme0n" + NSID;
+  /**
+   * The block device, found in the guest by the namespace identifier sysfs gives each (since Linux
+   * 4.5): the kernel numbers {@code nvme0nN} in the order its asynchronous scan finishes, which is
+   * not always the identifiers' order.
+   */
+  private static final String DEVICE = "$perf_dev";
+
   private static final String REGION = "32M";
 
   private NvmePerfVersusFio() {}
@@ -64,13 +70,20 @@ final class NvmePerfVersusFio {
         return
       fi
       deadline=$(( $(date +%%s) + 60 ))
-      until [ -b %3$s ]; do
+      perf_dev=""
+      until [ -n "$perf_dev" ] && [ -b "$perf_dev" ]; do
+        for disk in /sys/block/nvme0n*; do
+          if [ "$(cat "$disk/nsid" 2> /dev/null)" = %6$d ]; then
+            perf_dev="/dev/${disk##*/}"
+          fi
+        done
         if [ "$(date +%%s)" -ge "$deadline" ]; then
-          echo "%3$s did not appear within 60 s of modprobe nvme" >> "$perf_dir/%2$s"
+          echo "no block device of namespace %6$d within 60 s of modprobe nvme" >> "$perf_dir/%2$s"
           return
         fi
         sleep 0.1
       done
+      echo "upcie-guest: fio on namespace %6$d, $perf_dev" >&2
       engine=io_uring
       fio --name=probe --filename=%3$s --ioengine=io_uring --direct=1 --rw=read --bs=4k \\
         --size=4k --output-format=terse > /dev/null 2>&1 || engine=libaio
@@ -81,7 +94,7 @@ final class NvmePerfVersusFio {
     %5$s}
     perf_fio
     """
-        .formatted(DIRECTORY, ERROR_FILE, DEVICE, REGION, runs);
+        .formatted(DIRECTORY, ERROR_FILE, DEVICE, REGION, runs, NSID);
   }
 
   /**
