@@ -39,8 +39,9 @@ import org.junit.jupiter.api.Timeout;
  * never throw, hang or go fatal.
  *
  * <p>{@code -Dupcie.nvme.differential.commands=N} sets the length (2,000 unless set; {@code
- * ci/nightly} runs 100,000 with a fresh seed) and {@code -Dupcie.nvme.differential.seed=S} replays
- * a stream: a divergence prints both. On the Maven command line they reach the guest too.
+ * ci/nightly} runs 50,000 in one cell and 2,000 in the others, on a fresh seed) and {@code
+ * -Dupcie.nvme.differential.seed=S} replays a stream: a divergence prints both. On the Maven
+ * command line they reach the guest too.
  *
  * <p>Its invalid commands point at unmapped memory on purpose, so the DMA faults they cause (in the
  * guest's kernel log, and in the model's IOMMU) are what it tests, not a mistake to fail it for.
@@ -60,8 +61,8 @@ public class NvmeDifferentialTest {
   private static final PciAddress MODEL = PciAddress.parse("0000:00:04.0");
 
   @Test
-  // 2,000 steps take about two minutes in a TCG guest, the nightly 100,000 about two hours; the
-  // guest's own timeout (upcie.qemu.timeout) is what bounds a run.
+  // A step takes about 6 ms in a TCG guest (both controllers), so the nightly's 50,000 about five
+  // minutes; the guest's own timeout (upcie.qemu.timeout) is what bounds a run.
   @Timeout(value = 4, unit = TimeUnit.HOURS)
   void theModelAnswersARandomCommandStreamAsQemuDoes(
       @PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
