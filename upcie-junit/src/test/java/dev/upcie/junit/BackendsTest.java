@@ -4,6 +4,7 @@ import static dev.upcie.junit.Kit.kit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.testkit.engine.EventConditions.displayName;
 import static org.junit.platform.testkit.engine.EventConditions.event;
+import static org.junit.platform.testkit.engine.EventConditions.finishedSuccessfully;
 import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
 import static org.junit.platform.testkit.engine.EventConditions.skippedWithReason;
 import static org.junit.platform.testkit.engine.EventConditions.test;
@@ -23,7 +24,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.platform.testkit.engine.EventType;
 
 /**
  * Which backend a test runs on, and what happens when it cannot: the run's setting overrides the
@@ -179,7 +179,7 @@ class BackendsTest {
         .containsExactly("sim");
     events
         .assertThatEvents()
-        .haveExactly(1, event(displayName("[sim]"), test(), finishedSuccessfullyOrSkipped()))
+        .haveExactly(1, event(displayName("[sim]"), test(), finishedSuccessfully()))
         .haveExactly(
             1,
             event(
@@ -190,13 +190,6 @@ class BackendsTest {
         .haveExactly(
             1,
             event(displayName("[uio]"), skippedWithReason(r -> r.contains("on the uio backend"))));
-  }
-
-  private static org.assertj.core.api.Condition<org.junit.platform.testkit.engine.Event>
-      finishedSuccessfullyOrSkipped() {
-    return new org.assertj.core.api.Condition<>(
-        e -> e.getType() == EventType.FINISHED || e.getType() == EventType.SKIPPED,
-        "finished or skipped");
   }
 
   static class Plain {
