@@ -51,7 +51,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @OperationsPerInvocation(PciDeviceExtensionBenchmark.TESTS)
-@Warmup(iterations = 5, time = 4)
+// The fresh-machine classes need about 50 s of tests before the JIT settles, on a quiet machine.
+@Warmup(iterations = 15, time = 4)
 @Measurement(iterations = 5, time = 4)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class PciDeviceExtensionBenchmark {
