@@ -81,11 +81,23 @@ public final class SimBackend implements DeviceBackend {
   @Override
   public PciDeviceHandle open(PciSelector selector, Host host) {
     SimMachine machine = machine(host);
-    return machine.open(find(selector, machine).address());
+    return machine.open(find(selector, machine));
   }
 
+  /**
+   * The function {@code selector} means, checked as the vfio backend checks it. The bus is read
+   * once, for the selection and the group together: each read is a dozen files per function, and a
+   * test that takes a fresh machine pays for it twice (probe, then open).
+   */
   private static PciFunction find(PciSelector selector, SimMachine machine) {
-    PciFunction function = machine.bus().selectBound(selector, DRIVER);
+    List<PciFunction> all = machine.bus().functions();
+    // What selectBound returns (the first match by address that is bound to DRIVER); when there is
+    // none it is asked anyway, for its message listing the candidates.
+    PciFunction function =
+        all.stream()
+            .filter(f -> selector.matches(f) && f.isBoundTo(DRIVER))
+            .findFirst()
+            .orElseGet(() -> machine.bus().selectBound(selector, DRIVER));
     if (function.iommuGroup().isEmpty()) {
       throw new PciException(
           function.address()
@@ -94,7 +106,7 @@ public final class SimBackend implements DeviceBackend {
     }
     int group = function.iommuGroup().getAsInt();
     List<String> blocking = new ArrayList<>();
-    for (PciFunction member : machine.bus().functions()) {
+    for (PciFunction member : all) {
       if (member.iommuGroup().equals(function.iommuGroup())
           && member.driver().filter(d -> !d.equals(DRIVER)).isPresent()) {
         blocking.add(member.address() + " (bound to " + member.driver().get() + ")");

@@ -320,8 +320,13 @@ public final class SimMachine implements Host, AutoCloseable {
    * @throws IllegalStateException if its model is dead or it was removed
    */
   public SimPciDeviceHandle open(PciAddress address) {
-    PciFunction function = bus().function(address);
-    SimPciDeviceHandle handle = new SimPciDeviceHandle(function, attached(address), iommu);
+    return open(bus().function(address));
+  }
+
+  /** Opens {@code function}, just read from this machine's sysfs (the sim backend reads it). */
+  SimPciDeviceHandle open(PciFunction function) {
+    SimPciDeviceHandle handle =
+        new SimPciDeviceHandle(function, attached(function.address()), iommu);
     handle.checkOpen();
     return handle;
   }
