@@ -110,6 +110,12 @@ public final class NvmeStatus {
   /** Controller List Invalid. */
   public static final int CONTROLLER_LIST_INVALID = 0x011c;
 
+  /** Invalid Controller Identifier. */
+  public static final int INVALID_CONTROLLER_ID = 0x011f;
+
+  /** Invalid Number of Controller Resources. */
+  public static final int INVALID_NUMBER_OF_RESOURCES = 0x0121;
+
   /** Invalid Resource Identifier. */
   public static final int INVALID_RESOURCE_ID = 0x0122;
 
@@ -171,6 +177,8 @@ public final class NvmeStatus {
           Map.entry(FEATURE_NOT_CHANGEABLE, "Feature Not Changeable"),
           Map.entry(FEATURE_NOT_NAMESPACE_SPECIFIC, "Feature Not Namespace Specific"),
           Map.entry(CONTROLLER_LIST_INVALID, "Controller List Invalid"),
+          Map.entry(INVALID_CONTROLLER_ID, "Invalid Controller Identifier"),
+          Map.entry(INVALID_NUMBER_OF_RESOURCES, "Invalid Number of Controller Resources"),
           Map.entry(INVALID_RESOURCE_ID, "Invalid Resource Identifier"),
           Map.entry(INVALID_PROTECTION_INFORMATION, "Invalid Protection Information"),
           Map.entry(COMMAND_SIZE_LIMIT_EXCEEDED, "Command Size Limit Exceeded"),

@@ -179,6 +179,16 @@ final class QemuGuest {
       command.addAll(List.of("-device", "intel-iommu,intremap=on,caching-mode=on"));
     }
     command.addAll(deviceArguments);
+    // -Dupcie.qemu.trace=pci_nvme_err* (QEMU's trace patterns, comma-separated) writes those
+    // events to qemu-trace.log: what QEMU's device did, for a divergence the tests alone can't
+    // tell.
+    String trace = System.getProperty("upcie.qemu.trace", "");
+    if (!trace.isBlank()) {
+      for (String pattern : trace.split(",")) {
+        command.addAll(List.of("-trace", "enable=" + pattern.strip()));
+      }
+      command.addAll(List.of("-D", runDirectory.resolve("qemu-trace.log").toString()));
+    }
     Files.writeString(runDirectory.resolve("qemu-command"), String.join(" ", command) + "\n");
 
     long start = System.nanoTime();

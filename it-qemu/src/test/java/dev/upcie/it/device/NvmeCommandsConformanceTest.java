@@ -214,6 +214,59 @@ public class NvmeCommandsConformanceTest {
     }
   }
 
+  /**
+   * QEMU's controller has no SR-IOV here: controller 0 may allocate none of its (zero) flexible
+   * resources, any other identifier is refused as a controller, and so is every secondary action.
+   */
+  @Test
+  void virtualizationManagementWithoutSrIovAnswersAsQemuDoes(
+      @PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
+    try (RawNvme controller = new RawNvme(nvme, 8)) {
+      assertAll(
+          () ->
+              assertThat(virtualize(controller, 0x1, 0, 0, 0))
+                  .as("allocate nothing to the primary")
+                  .extracting(Completion::status, Completion::dw0)
+                  .containsExactly(0, 0),
+          () ->
+              assertThat(virtualize(controller, 0x1, 0, 0, 2).status())
+                  .as("allocate 2 queues to the primary")
+                  .isEqualTo(NvmeStatus.INVALID_NUMBER_OF_RESOURCES | DNR),
+          () ->
+              assertThat(virtualize(controller, 0x1, 1, 0x4eea, 0).status())
+                  .as("a primary that is not this controller")
+                  .isEqualTo(NvmeStatus.INVALID_CONTROLLER_ID | DNR),
+          () ->
+              assertThat(virtualize(controller, 0x8, 0, 1, 1).status())
+                  .as("assign to a secondary")
+                  .isEqualTo(NvmeStatus.INVALID_CONTROLLER_ID | DNR),
+          () ->
+              assertThat(virtualize(controller, 0x7, 1, 1, 0).status())
+                  .as("a secondary offline")
+                  .isEqualTo(NvmeStatus.INVALID_CONTROLLER_ID | DNR),
+          () ->
+              assertThat(virtualize(controller, 0x9, 0, 1, 0).status())
+                  .as("a secondary online")
+                  .isEqualTo(NvmeStatus.INVALID_CONTROLLER_ID | DNR),
+          () ->
+              assertThat(virtualize(controller, 0x2, 0, 0, 0).status())
+                  .as("an action with no meaning")
+                  .isEqualTo(NvmeStatus.INVALID_FIELD | DNR),
+          () ->
+              assertThat(virtualize(controller, 0x1, 2, 0, 0).status())
+                  .as("resource type 2")
+                  .isEqualTo(NvmeStatus.INVALID_RESOURCE_ID | DNR));
+    }
+  }
+
+  private static Completion virtualize(
+      RawNvme controller, int action, int resourceType, int controllerId, int resources) {
+    return controller.admin(
+        Command.of(NvmeOpcodes.ADMIN_VIRTUALIZATION_MANAGEMENT)
+            .cdw(10, action | resourceType << 8 | controllerId << 16)
+            .cdw(11, resources));
+  }
+
   @Test
   void nvmCommandsFailAsQemuDoes(@PciDevice(id = "1b36:0010") PciDeviceHandle nvme) {
     try (RawNvme controller = new RawNvme(nvme, 8)) {

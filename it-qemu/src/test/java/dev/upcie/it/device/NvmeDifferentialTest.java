@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * The simulated NVMe controller against QEMU's, on a seeded random stream of admin and NVM
  * commands, valid and invalid ({@link RandomNvmeCommands}), run one at a time on both and compared
  * per command: the status, completion dword 0, the SQ head, and every byte of the data buffer the
- * commands read into. The namespaces are filled from the seed first. The model is built with the
- * run's {@link NvmeLayout}, the one QEMU was started with.
+ * commands read into. The namespaces are formatted (zeroed) and their first blocks filled from the
+ * seed first. The model is built with the run's {@link NvmeLayout}, the one QEMU was started with.
  *
  * <p>In the VFIO guest the test meets QEMU's controller and builds the model beside it, in the same
  * JVM. (Not on UIO: a random PRP there is a physical address, and would write over the guest.) On
@@ -184,7 +184,25 @@ public class NvmeDifferentialTest {
       this.io = nvme.ioQueues(1, 64, 64);
       this.data = nvme.buffer(RandomNvmeCommands.DATA);
       this.lists = nvme.buffer(RandomNvmeCommands.LIST_PAGES * 4096L);
+      // Zeroes every block: outside the blocks fill() writes, QEMU's namespaces hold what the guest
+      // wrote before the test (fio's fill), and the model's hold zeros.
+      format(nvme, layout, name);
       settle(nvme, data, name);
+    }
+
+    /** Formats every namespace to the block size the guest gave it, which also zeroes it. */
+    private static void format(RawNvme nvme, NvmeLayout layout, String name) {
+      for (NvmeLayout.Namespace namespace : layout.namespaces()) {
+        Completion done =
+            nvme.admin(
+                Command.of(NvmeOpcodes.ADMIN_FORMAT_NVM)
+                    .nsid(namespace.nsid())
+                    .cdw(10, namespace.lbaFormat()));
+        if (done.status() != 0) {
+          throw new AssertionError(
+              name + ": Format NVM of namespace " + namespace.nsid() + ": " + done);
+        }
+      }
     }
 
     /**
@@ -386,17 +404,7 @@ public class NvmeDifferentialTest {
     public void close() {
       nvme.close();
       try (RawNvme fresh = new RawNvme(handle, 2)) {
-        for (NvmeLayout.Namespace namespace : layout.namespaces()) {
-          Completion done =
-              fresh.admin(
-                  Command.of(NvmeOpcodes.ADMIN_FORMAT_NVM)
-                      .nsid(namespace.nsid())
-                      .cdw(10, namespace.lbaFormat()));
-          if (done.status() != 0) {
-            throw new AssertionError(
-                name + ": Format NVM of namespace " + namespace.nsid() + " back: " + done);
-          }
-        }
+        format(fresh, layout, name);
         settle(fresh, fresh.buffer(4096), name);
       }
     }

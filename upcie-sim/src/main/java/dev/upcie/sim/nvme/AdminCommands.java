@@ -322,12 +322,33 @@ final class AdminCommands {
     return NvmeStatus.INVALID_FIELD | DNR; // no subsystem: no namespace can be attached
   }
 
+  /**
+   * QEMU's {@code nvme_virt_mngmt} on a controller without SR-IOV: controller 0 is the primary, it
+   * has no flexible resources (allocating none of them succeeds), and there are no secondaries.
+   */
   private int virtualizationManagement() {
+    int action = cdw(40) & 0xf;
     int resourceType = (cdw(40) >>> 8) & 0x7;
+    int controller = cdw(40) >>> 16;
+    int resources = cdw(44) & 0xffff;
     if (resourceType != 0 && resourceType != 1) {
       return NvmeStatus.INVALID_RESOURCE_ID | DNR;
     }
-    return NvmeStatus.INVALID_FIELD | DNR; // no SR-IOV: nothing to manage
+    return switch (action) {
+      case 0x1 -> { // Primary Controller Flexible Allocation
+        if (controller != 0) {
+          yield NvmeStatus.INVALID_CONTROLLER_ID | DNR;
+        }
+        if (resources > 0) {
+          yield NvmeStatus.INVALID_NUMBER_OF_RESOURCES | DNR;
+        }
+        c.result = 0;
+        yield NvmeStatus.SUCCESS;
+      }
+      // Secondary Controller Offline, Assign, Online: no secondary controller has that identifier.
+      case 0x7, 0x8, 0x9 -> NvmeStatus.INVALID_CONTROLLER_ID | DNR;
+      default -> NvmeStatus.INVALID_FIELD | DNR;
+    };
   }
 
   private int doorbellBufferConfig() {
