@@ -102,6 +102,12 @@ public final class PciBus {
    * @throws PciFunctionNotFoundException if nothing matches, listing the functions that are present
    */
   public PciFunction selectOne(PciSelector selector, String preferredDriver) {
+    // An address names one function: read only it, unless it is absent or another criterion
+    // rules it out, when the whole bus is read for the message.
+    Optional<PciFunction> named = selector.address().flatMap(this::find);
+    if (named.isPresent() && selector.matches(named.get())) {
+      return named.get();
+    }
     List<PciFunction> all = functions();
     List<PciFunction> matches = all.stream().filter(selector::matches).toList();
     if (matches.isEmpty()) {

@@ -94,6 +94,24 @@ class PciBusTest {
   }
 
   @Test
+  void anAddressSelectorReadsOnlyItsFunction() {
+    new SysfsTreeFixture(dir)
+        .function("0000:00:04.0", "0x1b36", "0x0010", "0x010802", "nvme", 4)
+        .function("0000:00:05.0", "0x1b36", "0x0010", "0x010802", "vfio-pci", 5)
+        .file("devices/pci0000:00/0000:00:05.0/vendor", "garbage\n");
+    PciBus bus = new PciBus(Sysfs.of(dir));
+    PciSelector first = PciSelector.any().withAddress(PciAddress.parse("00:04.0"));
+
+    assertThat(bus.selectOne(first, "vfio-pci").address())
+        .as("the malformed function beside it is never read")
+        .hasToString("0000:00:04.0");
+    assertThatThrownBy(() -> bus.selectOne(first.withId(new PciId(8, 9)), "vfio-pci"))
+        .as("another criterion that rules it out still reads the bus for the message")
+        .isInstanceOf(PciException.class)
+        .hasMessageContaining("0000:00:05.0/vendor");
+  }
+
+  @Test
   void aTreeWithoutPciDevicesIsNotSysfs() {
     PciBus bus = new PciBus(Sysfs.of(dir));
 

@@ -49,18 +49,27 @@ final class PciDeviceExtension
 
   static final Namespace NAMESPACE = Namespace.create(PciDeviceExtension.class);
 
+  /** Store key: whether the test's devices include a real one (its condition found out). */
+  private static final String USES_REAL_DEVICE = "usesRealDevice";
+
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
     if (context.getTestClass().isEmpty()) {
       return ConditionEvaluationResult.enabled("no test class");
     }
-    List<DeviceRequest> requests =
-        context.getTestMethod().isPresent() ? Devices.ofTest(context) : Devices.ofClass(context);
+    boolean test = context.getTestMethod().isPresent();
+    List<DeviceRequest> requests = test ? Devices.ofTest(context) : Devices.ofClass(context);
+    boolean real = false;
     for (DeviceRequest request : requests) {
       Devices.Prepared prepared = Devices.prepare(context, request);
       if (prepared.reason().isPresent()) {
         return ConditionEvaluationResult.disabled(prepared.reason().get());
       }
+      real |= prepared.choice().map(c -> c.host().isReal()).orElse(false);
+    }
+    if (test) {
+      // beforeEach reads it rather than collecting and looking up the requests again.
+      context.getStore(NAMESPACE).put(USES_REAL_DEVICE, real);
     }
     return ConditionEvaluationResult.enabled("every @PciDevice has a backend that can serve it");
   }
@@ -92,6 +101,10 @@ final class PciDeviceExtension
   }
 
   private static boolean usesRealDevice(ExtensionContext context) {
+    Boolean known = context.getStore(NAMESPACE).get(USES_REAL_DEVICE, Boolean.class);
+    if (known != null) {
+      return known;
+    }
     for (DeviceRequest request : Devices.ofTest(context)) {
       Optional<Boolean> real =
           Devices.prepare(context, request).choice().map(c -> c.host().isReal());

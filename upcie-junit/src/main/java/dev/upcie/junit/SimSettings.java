@@ -209,15 +209,17 @@ record SimSettings(
         options.noNamespaces();
         for (String namespace : namespaces) {
           Matcher m = NAMESPACE.matcher(namespace);
+          String element = "namespaces = \"" + namespace + "\": ";
           if (!m.matches()) {
             throw new IllegalArgumentException(
-                "\""
-                    + namespace
-                    + "\" is not a namespace: give a size and an optional LBA size,"
-                    + " such as 64M or 1G/4096");
+                element + "give a size and an optional LBA size, such as 64M or 1G/4096");
           }
           int block = m.group(2) == null ? 512 : Integer.parseInt(m.group(2));
-          options.namespace(NamespaceOptions.sparse(Sizes.parse(m.group(1)), block));
+          try {
+            options.namespace(NamespaceOptions.sparse(Sizes.parse(m.group(1)), block));
+          } catch (IllegalArgumentException | UpcieException e) {
+            throw new IllegalArgumentException(element + e.getMessage(), e);
+          }
         }
       }
       if (mdts >= 0) {

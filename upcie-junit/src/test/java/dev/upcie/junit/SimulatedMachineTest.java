@@ -3,6 +3,8 @@ package dev.upcie.junit;
 import static dev.upcie.junit.Kit.kit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.cause;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.instanceOf;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
 import dev.upcie.junit.PciDevice.Scope;
@@ -20,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
@@ -77,8 +80,12 @@ class SimulatedMachineTest {
         .haveExactly(
             1,
             finishedWithFailure(
-                message(
-                    m -> m.contains("@SimulatedMachine of BadSettings: ") && m.contains("64Q"))));
+                cause(
+                    instanceOf(ExtensionConfigurationException.class),
+                    message(
+                        "@SimulatedMachine of BadSettings: namespaces = \"64Q\": invalid size"
+                            + " \"64Q\": expected a whole number with an optional unit K, M, G"
+                            + " or T (1K = 1024), e.g. 2M or 4G"))));
   }
 
   @Test
