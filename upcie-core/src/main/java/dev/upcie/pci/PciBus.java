@@ -39,9 +39,12 @@ public final class PciBus {
   }
 
   /**
-   * Every function, ordered by address.
+   * Every function, ordered by address. A function removed while this reads is left out; any other
+   * trouble with one function is an error ({@link #scan()} reports it and goes on).
    *
-   * @throws PciException if the tree has no {@code bus/pci/devices}
+   * @throws PciException if the tree has no {@code bus/pci/devices}, or a function's attributes are
+   *     malformed
+   * @throws SysfsException if an attribute cannot be read
    */
   public List<PciFunction> functions() {
     List<PciFunction> functions = new ArrayList<>();
@@ -52,14 +55,52 @@ public final class PciBus {
       try {
         functions.add(read(PciAddress.parse(name)));
       } catch (SysfsException e) {
-        // A function removed while we scan is not an error; anything else is.
-        if (!e.is(Errno.ENOENT) || sysfs.exists(dir(PciAddress.parse(name)))) {
+        if (!vanished(name, e)) {
           throw e;
         }
       }
     }
     functions.sort((a, b) -> a.address().compareTo(b.address()));
     return functions;
+  }
+
+  /**
+   * Every function it can read, and what was wrong with those it could not: a malformed attribute,
+   * a function removed while this read it, an attribute it may not read. For listings, which should
+   * show the rest and say they are partial.
+   *
+   * @throws PciException if the tree has no {@code bus/pci/devices}
+   */
+  public PciScan scan() {
+    List<PciFunction> functions = new ArrayList<>();
+    List<PciScan.Problem> problems = new ArrayList<>();
+    for (String name : deviceNames()) {
+      if (!PciAddress.isAddress(name)) {
+        continue;
+      }
+      try {
+        functions.add(read(PciAddress.parse(name)));
+      } catch (SysfsException e) {
+        problems.add(
+            vanished(name, e)
+                ? new PciScan.Problem(
+                    name, PciScan.Kind.VANISHED, "removed while it was being read")
+                : new PciScan.Problem(
+                    name,
+                    e.is(Errno.ENOENT) ? PciScan.Kind.MALFORMED : PciScan.Kind.UNREADABLE,
+                    e.getMessage()));
+      } catch (PciException e) {
+        problems.add(new PciScan.Problem(name, PciScan.Kind.MALFORMED, e.getMessage()));
+      }
+    }
+    functions.sort((a, b) -> a.address().compareTo(b.address()));
+    problems.sort((a, b) -> a.name().compareTo(b.name()));
+    return new PciScan(functions, problems);
+  }
+
+  /** Whether reading {@code name} failed because the function itself is gone. */
+  private boolean vanished(String name, SysfsException e) {
+    return e.is(Errno.ENOENT) && !sysfs.exists(DEVICES + "/" + name);
   }
 
   /** The function at {@code address}, if sysfs has it. */

@@ -112,6 +112,44 @@ class PciBusTest {
   }
 
   @Test
+  void aScanReportsWhatItCannotReadAndListsTheRest() throws IOException {
+    new SysfsTreeFixture(dir)
+        .function("0000:00:04.0", "0x1b36", "0x0010", "0x010802", "nvme", 4)
+        .function("0000:00:05.0", "0x1b36", "0x0010", "0x010802", "vfio-pci", 5)
+        .function("0000:00:06.0", "0x1234", "0x11e8", "0x00ff00", null, 6)
+        .file("devices/pci0000:00/0000:00:05.0/vendor", "garbage\n");
+    Files.delete(dir.resolve("devices/pci0000:00/0000:00:06.0/class"));
+    // Listed, then gone: what a function unplugged during the scan looks like.
+    Files.createSymbolicLink(
+        dir.resolve("bus/pci/devices/0000:00:07.0"), Path.of("../../../devices/pci0000:00/gone"));
+    PciBus bus = new PciBus(Sysfs.of(dir));
+
+    PciScan scan = bus.scan();
+
+    assertThat(scan.functions())
+        .extracting(f -> f.address().toString())
+        .containsExactly("0000:00:04.0");
+    assertThat(scan.isComplete()).isFalse();
+    assertThat(scan.problems())
+        .extracting(PciScan.Problem::name, PciScan.Problem::kind)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("0000:00:05.0", PciScan.Kind.MALFORMED),
+            org.assertj.core.groups.Tuple.tuple("0000:00:06.0", PciScan.Kind.MALFORMED),
+            org.assertj.core.groups.Tuple.tuple("0000:00:07.0", PciScan.Kind.VANISHED));
+    assertThat(scan.problems().get(0).detail())
+        .isEqualTo(
+            "unexpected content \"garbage\" in "
+                + dir.resolve("bus/pci/devices/0000:00:05.0/vendor")
+                + ": expected a hexadecimal number from 0 to 0xffff");
+    assertThat(scan.problems().get(1).detail()).contains("0000:00:06.0/class");
+    assertThat(scan.problems().get(2)).hasToString("0000:00:07.0: removed while it was being read");
+    assertThatThrownBy(bus::functions)
+        .as("the strict read still refuses the malformed function")
+        .isInstanceOf(PciException.class)
+        .hasMessageContaining("0000:00:05.0/vendor");
+  }
+
+  @Test
   void aTreeWithoutPciDevicesIsNotSysfs() {
     PciBus bus = new PciBus(Sysfs.of(dir));
 

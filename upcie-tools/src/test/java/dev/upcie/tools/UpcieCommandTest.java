@@ -93,6 +93,39 @@ class UpcieCommandTest {
   }
 
   @Test
+  void aMalformedFunctionIsReportedAndTheRestListedAsPartial() throws Exception {
+    Path vendor = sysfs.resolve("bus/pci/devices/0000:00:06.0/vendor");
+    Files.writeString(vendor, "garbage\n");
+
+    CommandResult r = upcie("devbind", "list", "--sysfs-root", sysfs.toString());
+
+    assertThat(r.exit()).as("partial").isEqualTo(5);
+    assertThat(r.out().lines()).hasSize(10).noneMatch(line -> line.startsWith("0000:00:06.0"));
+    assertThat(r.out()).contains("0000:00:05.0  1b36:0010");
+    assertThat(r.err())
+        .isEqualTo(
+            "upcie: not listed: 0000:00:06.0: unexpected content \"garbage\" in "
+                + vendor
+                + ": expected a hexadecimal number from 0 to 0xffff (its sysfs entry is"
+                + " malformed; the rest are listed)\n");
+
+    CommandResult json = upcie("devbind", "list", "--json", "--sysfs-root", sysfs.toString());
+    JsonNode document = new ObjectMapper().readTree(json.out());
+    assertThat(json.exit()).isEqualTo(5);
+    assertThat(document.get("complete").asBoolean()).isFalse();
+    assertThat(document.get("functions")).hasSize(9);
+    assertThat(document.get("problems")).hasSize(1);
+    assertThat(document.get("problems").get(0).get("entry").asText()).isEqualTo("0000:00:06.0");
+    assertThat(document.get("problems").get(0).get("kind").asText()).isEqualTo("malformed");
+
+    CommandResult named = upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "00:06.0");
+    assertThat(named.exit())
+        .as("the function asked for is the unreadable one: partial, not 'not found'")
+        .isEqualTo(5);
+    assertThat(named.err()).startsWith("upcie: not listed: 0000:00:06.0: ");
+  }
+
+  @Test
   void badInputIsOneLineAndADistinctExitStatus() {
     upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "zz")
         .assertOneLineError(2, "invalid device \"zz\"");

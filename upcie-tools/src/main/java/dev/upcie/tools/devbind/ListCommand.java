@@ -3,6 +3,7 @@ package dev.upcie.tools.devbind;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.pci.PciScan;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.tools.DeviceArgument;
 import dev.upcie.tools.ExitCode;
@@ -53,18 +54,37 @@ public final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<PciSelector> selectors = devices.stream().map(DeviceArgument::parse).toList();
-    List<PciFunction> all = new PciBus(sysfs.sysfs()).functions();
-    List<PciFunction> shown = selectors.isEmpty() ? all : select(all, selectors);
-    spec.commandLine().getOut().print(json ? json(shown) : table(shown));
+    PciScan scan = new PciBus(sysfs.sysfs()).scan();
+    List<PciFunction> all = scan.functions();
+    List<PciFunction> shown = selectors.isEmpty() ? all : select(all, selectors, scan.isComplete());
+    spec.commandLine().getOut().print(json ? json(shown, scan.problems()) : table(shown));
     spec.commandLine().getOut().flush();
-    return ExitCode.OK.code();
+    // What could not be read is said on stderr either way, so a script reading stdout still sees
+    // a well-formed listing, and the exit status says it is partial.
+    for (PciScan.Problem problem : scan.problems()) {
+      spec.commandLine()
+          .getErr()
+          .println("upcie: not listed: " + problem + " (" + describe(problem.kind()) + ")");
+    }
+    spec.commandLine().getErr().flush();
+    return scan.isComplete() ? ExitCode.OK.code() : ExitCode.PARTIAL.code();
   }
 
-  private List<PciFunction> select(List<PciFunction> all, List<PciSelector> selectors) {
+  private static String describe(PciScan.Kind kind) {
+    return switch (kind) {
+      case MALFORMED -> "its sysfs entry is malformed; the rest are listed";
+      case VANISHED -> "unplugged while listing; the rest are listed";
+      case UNREADABLE -> "unreadable; the rest are listed";
+    };
+  }
+
+  private List<PciFunction> select(
+      List<PciFunction> all, List<PciSelector> selectors, boolean complete) {
     Set<PciFunction> shown = new LinkedHashSet<>();
     for (PciSelector selector : selectors) {
       List<PciFunction> matches = all.stream().filter(selector::matches).toList();
-      if (matches.isEmpty()) {
+      // With functions unread, "not found" could be wrong: the partial status says enough.
+      if (matches.isEmpty() && complete) {
         throw new PciFunctionNotFoundException(
             "no PCI function with "
                 + selector
@@ -98,7 +118,7 @@ public final class ListCommand implements Callable<Integer> {
     return table.toString();
   }
 
-  private static String json(List<PciFunction> functions) {
+  private static String json(List<PciFunction> functions, List<PciScan.Problem> problems) {
     List<Object> entries = new ArrayList<>();
     for (PciFunction f : functions) {
       Map<String, Object> entry = new LinkedHashMap<>();
@@ -116,9 +136,19 @@ public final class ListCommand implements Callable<Integer> {
       entry.put("numa_node", f.numaNode().isPresent() ? f.numaNode().getAsInt() : null);
       entries.add(entry);
     }
+    List<Object> unread = new ArrayList<>();
+    for (PciScan.Problem problem : problems) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("entry", problem.name());
+      entry.put("kind", problem.kind().name().toLowerCase(java.util.Locale.ROOT));
+      entry.put("detail", problem.detail());
+      unread.add(entry);
+    }
     Map<String, Object> document = new LinkedHashMap<>();
     document.put("schema", SCHEMA);
+    document.put("complete", problems.isEmpty());
     document.put("functions", entries);
+    document.put("problems", unread);
     return Json.write(document);
   }
 }
