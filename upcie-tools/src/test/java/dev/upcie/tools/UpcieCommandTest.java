@@ -93,6 +93,48 @@ class UpcieCommandTest {
   }
 
   @Test
+  void filtersNarrowTheListAndAllMustHold() {
+    new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:06.0"), "vfio-pci");
+    Path tree = sysfs.resolve("edu-on-vfio");
+    machine.sysfs().copyTo(tree);
+
+    assertThat(listed(tree, "--class", "nvme")).containsExactly("0000:00:05.0");
+    assertThat(listed(tree, "--class", "0x0108")).containsExactly("0000:00:05.0");
+    assertThat(listed(tree, "--class", "net")).containsExactly("0000:00:02.0");
+    assertThat(listed(tree, "--driver", "nvme")).containsExactly("0000:00:05.0");
+    assertThat(listed(tree, "--userspace")).containsExactly("0000:00:06.0");
+    assertThat(listed(tree, "--iommu-group", "6")).containsExactly("0000:00:06.0");
+    assertThat(listed(tree, "--vendor", "1b36", "--device", "0x0010"))
+        .containsExactly("0000:00:05.0");
+    assertThat(listed(tree, "--vendor", "1b36", "--device", "11e8")).isEmpty();
+    assertThat(listed(tree, "--numa", "0")).as("the q35 guest has no NUMA node").isEmpty();
+    assertThat(listed(tree, "--unbound"))
+        .isNotEmpty()
+        .doesNotContain("0000:00:05.0", "0000:00:06.0");
+    assertThat(listed(tree, "--class", "nvme", "1234:11e8"))
+        .as("a device named and a filter that rules it out")
+        .isEmpty();
+
+    upcie("devbind", "list", "--sysfs-root", tree.toString(), "--vendor", "zz")
+        .assertOneLineError(2, "invalid --vendor \"zz\": expected up to 4 hexadecimal digits");
+    upcie("devbind", "list", "--sysfs-root", tree.toString(), "--class", "disk")
+        .assertOneLineError(2, "invalid PCI class code \"disk\"");
+    upcie("devbind", "list", "--sysfs-root", tree.toString(), "--unbound", "--userspace")
+        .assertOneLineError(2, "--unbound cannot be combined with --userspace or --driver");
+  }
+
+  /** The addresses {@code devbind list} shows with {@code options}. */
+  private java.util.List<String> listed(Path tree, String... options) {
+    java.util.List<String> args =
+        new java.util.ArrayList<>(
+            java.util.List.of("devbind", "list", "--sysfs-root", tree.toString()));
+    args.addAll(java.util.List.of(options));
+    CommandResult r = upcie(args.toArray(String[]::new));
+    assertThat(r.exit()).as("exit status; stderr: %s", r.err()).isZero();
+    return r.out().lines().skip(1).map(line -> line.split(" ")[0]).toList();
+  }
+
+  @Test
   void aMalformedFunctionIsReportedAndTheRestListedAsPartial() throws Exception {
     Path vendor = sysfs.resolve("bus/pci/devices/0000:00:06.0/vendor");
     Files.writeString(vendor, "garbage\n");

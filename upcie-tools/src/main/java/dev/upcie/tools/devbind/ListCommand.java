@@ -30,13 +30,15 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "List PCI functions: address, vendor:device id, class, driver, IOMMU group, NUMA node.",
-      "Reads sysfs only, so it needs no root."
+      "Filters narrow the list; all given must hold. Reads sysfs only, so it needs no root."
     })
 public final class ListCommand implements Callable<Integer> {
   /** The JSON schema name and version of {@code --json}. */
   static final String SCHEMA = "upcie.devbind.list/1";
 
   @Mixin SysfsOption sysfs;
+
+  @Mixin FunctionFilter filter;
 
   @Option(names = "--json", description = "Print JSON (schema " + SCHEMA + ") instead of a table.")
   boolean json;
@@ -54,9 +56,11 @@ public final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<PciSelector> selectors = devices.stream().map(DeviceArgument::parse).toList();
+    filter.validate();
     PciScan scan = new PciBus(sysfs.sysfs()).scan();
     List<PciFunction> all = scan.functions();
-    List<PciFunction> shown = selectors.isEmpty() ? all : select(all, selectors, scan.isComplete());
+    List<PciFunction> named = selectors.isEmpty() ? all : select(all, selectors, scan.isComplete());
+    List<PciFunction> shown = named.stream().filter(filter).toList();
     spec.commandLine().getOut().print(json ? json(shown, scan.problems()) : table(shown));
     spec.commandLine().getOut().flush();
     // What could not be read is said on stderr either way, so a script reading stdout still sees
