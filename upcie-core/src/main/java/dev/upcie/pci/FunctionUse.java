@@ -27,7 +27,7 @@ public final class FunctionUse {
   /** Why {@code address} is in use on {@code host}; empty if nothing visible uses it. */
   public static Optional<String> of(Host host, PciAddress address) {
     Sysfs sysfs = host.sysfs();
-    List<String> disks = blockDevices(sysfs, PciBus.dir(address));
+    List<String> disks = FunctionNodes.disks(sysfs, address);
     if (disks.isEmpty()) {
       return Optional.empty();
     }
@@ -61,29 +61,6 @@ public final class FunctionUse {
       }
     }
     return uses.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", uses));
-  }
-
-  /** The whole-disk block devices below the function: {@code nvme0n1}, {@code sda}. */
-  private static List<String> blockDevices(Sysfs sysfs, String dir) {
-    List<String> disks = new ArrayList<>();
-    try {
-      // NVMe: <fn>/nvme/nvme0/nvme0n1; others: <fn>/.../block/sda
-      if (sysfs.exists(dir + "/nvme")) {
-        for (String controller : sysfs.list(dir + "/nvme")) {
-          for (String entry : sysfs.list(dir + "/nvme/" + controller)) {
-            if (entry.matches(controller + "n\\d+") || entry.matches("nvme\\d+c\\d+n\\d+")) {
-              disks.add(entry);
-            }
-          }
-        }
-      }
-      if (sysfs.exists(dir + "/block")) {
-        disks.addAll(sysfs.list(dir + "/block"));
-      }
-    } catch (UpcieException e) {
-      // The function vanished or has no such directories: nothing of it is in use.
-    }
-    return disks;
   }
 
   private static List<String> partitions(Sysfs sysfs, String disk, String name) {

@@ -230,6 +230,28 @@ public final class PciBus {
     return sysfs.exists(DRIVERS) ? sysfs.list(DRIVERS) : List.of();
   }
 
+  /**
+   * The functions of IOMMU group {@code group}, by address; empty if there is no such group (or no
+   * IOMMU). A function's group companions must move with it for VFIO to accept the group.
+   */
+  public List<PciAddress> iommuGroupMembers(int group) {
+    String dir = "kernel/iommu_groups/" + group + "/devices";
+    List<PciAddress> members = new ArrayList<>();
+    try {
+      if (sysfs.exists(dir)) {
+        for (String name : sysfs.list(dir)) {
+          if (PciAddress.isAddress(name)) {
+            members.add(PciAddress.parse(name));
+          }
+        }
+      }
+    } catch (SysfsException e) {
+      // The group went away meanwhile: no members to report.
+    }
+    members.sort(PciAddress::compareTo);
+    return members;
+  }
+
   /** The sysfs directory of a function, relative to the sysfs root. */
   public static String dir(PciAddress address) {
     return DEVICES + "/" + address;

@@ -43,6 +43,31 @@ class FunctionUseTest {
   }
 
   @Test
+  void underNvmeMultipathTheMountedDiskIsTheHeadOfThePath(@TempDir Path root) throws Exception {
+    // Debian's kernels have native multipath: the controller holds the hidden path nvme0c0n1,
+    // and what /dev has (and what is mounted) is the subsystem's head, nvme0n1.
+    Host host = host(root, "/dev/nvme0n1p1 /data ext4 rw 0 0\n", "");
+    Files.delete(root.resolve("sys/bus/pci/devices/0000:00:05.0/nvme/nvme0/nvme0n1"));
+    Files.createDirectories(root.resolve("sys/bus/pci/devices/0000:00:05.0/nvme/nvme0/nvme0c0n1"));
+
+    assertThat(FunctionUse.of(host, NVME)).hasValue("/dev/nvme0n1p1 is mounted on /data");
+  }
+
+  @Test
+  void aVirtioRootDiskBelowTheFunctionIsInUse(@TempDir Path root) throws Exception {
+    // This machine's own root disk: class/block/vda -> .../0000:00:02.0/virtio1/block/vda.
+    Host host = host(root, "/dev/vda / ext4 rw 0 0\n", "");
+    Path sys = root.resolve("sys");
+    Files.createDirectories(sys.resolve("devices/pci0000:00/0000:00:02.0/virtio1/block/vda"));
+    Files.createSymbolicLink(
+        sys.resolve("class/block/vda"),
+        Path.of("../../devices/pci0000:00/0000:00:02.0/virtio1/block/vda"));
+
+    assertThat(FunctionUse.of(host, PciAddress.parse("00:02.0")))
+        .hasValue("/dev/vda is mounted on /");
+  }
+
+  @Test
   void aDiskNothingUsesIsFree(@TempDir Path root) throws Exception {
     Host host = host(root, "/dev/sda1 / ext4 rw 0 0\n", "");
 

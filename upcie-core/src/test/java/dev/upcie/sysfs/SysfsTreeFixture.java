@@ -67,6 +67,19 @@ public final class SysfsTreeFixture {
     return this;
   }
 
+  /**
+   * A class device of the function at {@code address}, as the kernel links it: {@code
+   * class/CLASS/NAME} to the device's directory {@code below} the function (such as {@code
+   * virtio1/block/vda}), which it creates.
+   */
+  public SysfsTreeFixture classDevice(String className, String name, String address, String below) {
+    String device = "devices/pci0000:00/" + address + "/" + below;
+    mkdirs(device);
+    mkdirs("class/" + className);
+    link("class/" + className + "/" + name, "../../" + device);
+    return this;
+  }
+
   /** Writes a binary attribute, such as {@code config}. */
   public SysfsTreeFixture bytes(String path, byte[] content) {
     try {

@@ -37,10 +37,13 @@ class UpcieCommandTest {
         .hasSize(11)
         .first()
         .asString()
-        .matches("ADDRESS +ID +CLASS +DESCRIPTION +DRIVER +IOMMU +NUMA");
+        .matches("ADDRESS +ID +CLASS +DESCRIPTION +DRIVER +IOMMU +NUMA +NODES +IN USE");
     assertThat(r.out())
-        .containsPattern("0000:00:05.0  1b36:0010  0x010802  NVMe controller +nvme +5 +-\n")
-        .containsPattern("0000:00:06.0  1234:11e8  0x00ff00  Unclassified device +- +6 +-\n");
+        .containsPattern(
+            "0000:00:05.0  1b36:0010  0x010802  NVMe controller +nvme +5 +- +/dev/nvme0 +-\n")
+        .containsPattern("0000:00:06.0  1234:11e8  0x00ff00  Unclassified device +- +6 +- +- +-\n")
+        .as("the ICH9 functions share group 7: each shows its two companions")
+        .containsPattern("0000:00:1f.2  8086:2922  0x010601  SATA controller +- +7 \\(\\+2\\) ");
   }
 
   @Test
@@ -90,6 +93,22 @@ class UpcieCommandTest {
     assertThat(nvme.get("iommu_group").asInt()).isEqualTo(5);
     assertThat(nvme.get("numa_node").isNull()).isTrue();
     assertThat(nvme.get("revision").asInt()).isEqualTo(2);
+    assertThat(nvme.get("iommu_group_members")).as("alone in its group").isEmpty();
+    assertThat(nvme.get("nodes").toString())
+        .isEqualTo("[{\"name\":\"/dev/nvme0\",\"kind\":\"nvme_controller\"}]");
+    assertThat(nvme.get("in_use").isNull()).as("no disk of it is mounted").isTrue();
+    assertThat(document.get("complete").asBoolean()).isTrue();
+    assertThat(document.get("problems")).isEmpty();
+
+    JsonNode sata =
+        new ObjectMapper()
+            .readTree(
+                upcie("devbind", "list", "--json", "--sysfs-root", sysfs.toString(), "00:1f.2")
+                    .out())
+            .get("functions")
+            .get(0);
+    assertThat(sata.get("iommu_group_members").toString())
+        .isEqualTo("[\"0000:00:1f.0\",\"0000:00:1f.3\"]");
   }
 
   @Test

@@ -48,6 +48,36 @@ class UpcieJarIT {
   }
 
   @Test
+  void theFunctionHoldingTheRootFileSystemIsListedInUse() throws Exception {
+    String source =
+        Files.readAllLines(Path.of("/proc/mounts")).stream()
+            .map(line -> line.split(" "))
+            .filter(fields -> fields[1].equals("/"))
+            .map(fields -> fields[0])
+            .reduce((first, last) -> last)
+            .orElse("");
+    String disk = source.startsWith("/dev/") ? source.substring(5) : "";
+    Path link = Path.of("/sys/class/block", disk);
+    assumeTrue(
+        !disk.isEmpty() && Files.isSymbolicLink(link),
+        "/ is not on a block device (" + source + ")");
+    java.util.regex.Matcher address =
+        java.util.regex.Pattern.compile("/([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7])/")
+            .matcher(Files.readSymbolicLink(link).toString());
+    String function = null;
+    while (address.find()) {
+      function = address.group(1); // the nearest PCI function above the disk
+    }
+    assumeTrue(function != null, "/ is on " + source + ", which no PCI function holds");
+
+    CommandResult r = run(List.of(), "devbind", "list", "--json", function);
+
+    JsonNode f = new ObjectMapper().readTree(r.out()).get("functions").get(0);
+    assertThat(f.get("in_use").asText()).contains(source + " is mounted on /");
+    assertThat(f.get("nodes").toString()).contains("\"name\":\"" + source + "\"");
+  }
+
+  @Test
   void theTableHasOneRowPerFunction() throws Exception {
     assumeTrue(Files.isDirectory(Path.of("/sys/bus/pci/devices")), "no /sys/bus/pci/devices");
     CommandResult r = run(List.of(), "devbind", "list");

@@ -1,5 +1,10 @@
 package dev.upcie.tools.devbind;
 
+import dev.upcie.host.Host;
+import dev.upcie.pci.FunctionNode;
+import dev.upcie.pci.FunctionNodes;
+import dev.upcie.pci.FunctionUse;
+import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciFunctionNotFoundException;
@@ -15,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -61,7 +67,10 @@ public final class ListCommand implements Callable<Integer> {
     List<PciFunction> all = scan.functions();
     List<PciFunction> named = selectors.isEmpty() ? all : select(all, selectors, scan.isComplete());
     List<PciFunction> shown = named.stream().filter(filter).toList();
-    spec.commandLine().getOut().print(json ? json(shown, scan.problems()) : table(shown));
+    Host host = sysfs.host().orElseGet(Host::system);
+    PciBus bus = new PciBus(host.sysfs());
+    List<Listing> listings = shown.stream().map(f -> Listing.of(host, bus, f)).toList();
+    spec.commandLine().getOut().print(json ? json(listings, scan.problems()) : table(listings));
     spec.commandLine().getOut().flush();
     // What could not be read is said on stderr either way, so a script reading stdout still sees
     // a well-formed listing, and the exit status says it is partial.
@@ -103,9 +112,30 @@ public final class ListCommand implements Callable<Integer> {
     return sorted;
   }
 
-  private static String table(List<PciFunction> functions) {
-    Table table = new Table("ADDRESS", "ID", "CLASS", "DESCRIPTION", "DRIVER", "IOMMU", "NUMA");
-    for (PciFunction f : functions) {
+  /** What the listing shows of one function beyond its sysfs attributes. */
+  private record Listing(
+      PciFunction function,
+      List<FunctionNode> nodes,
+      List<PciAddress> groupMembers,
+      Optional<String> inUse) {
+    static Listing of(Host host, PciBus bus, PciFunction f) {
+      List<PciAddress> members =
+          f.iommuGroup().isPresent()
+              ? bus.iommuGroupMembers(f.iommuGroup().getAsInt()).stream()
+                  .filter(a -> !a.equals(f.address()))
+                  .toList()
+              : List.of();
+      return new Listing(
+          f, FunctionNodes.of(host.sysfs(), f), members, FunctionUse.of(host, f.address()));
+    }
+  }
+
+  private static String table(List<Listing> listings) {
+    Table table =
+        new Table(
+            "ADDRESS", "ID", "CLASS", "DESCRIPTION", "DRIVER", "IOMMU", "NUMA", "NODES", "IN USE");
+    for (Listing listing : listings) {
+      PciFunction f = listing.function();
       table.row(
           f.address().toString(),
           f.id().toString(),
@@ -116,15 +146,25 @@ public final class ListCommand implements Callable<Integer> {
                   .filter(o -> !f.isBoundTo(o))
                   .map(o -> " (override " + o + ")")
                   .orElse(""),
-          f.iommuGroup().isPresent() ? String.valueOf(f.iommuGroup().getAsInt()) : "-",
-          f.numaNode().isPresent() ? String.valueOf(f.numaNode().getAsInt()) : "-");
+          f.iommuGroup().isPresent()
+              ? f.iommuGroup().getAsInt()
+                  + (listing.groupMembers().isEmpty()
+                      ? ""
+                      : " (+" + listing.groupMembers().size() + ")")
+              : "-",
+          f.numaNode().isPresent() ? String.valueOf(f.numaNode().getAsInt()) : "-",
+          listing.nodes().isEmpty()
+              ? "-"
+              : String.join(",", listing.nodes().stream().map(FunctionNode::name).toList()),
+          listing.inUse().orElse("-"));
     }
     return table.toString();
   }
 
-  private static String json(List<PciFunction> functions, List<PciScan.Problem> problems) {
+  private static String json(List<Listing> listings, List<PciScan.Problem> problems) {
     List<Object> entries = new ArrayList<>();
-    for (PciFunction f : functions) {
+    for (Listing listing : listings) {
+      PciFunction f = listing.function();
       Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("address", f.address().toString());
       entry.put("vendor", String.format("%04x", f.id().vendor()));
@@ -137,7 +177,18 @@ public final class ListCommand implements Callable<Integer> {
       entry.put("driver", f.driver().orElse(null));
       entry.put("driver_override", f.driverOverride().orElse(null));
       entry.put("iommu_group", f.iommuGroup().isPresent() ? f.iommuGroup().getAsInt() : null);
+      entry.put(
+          "iommu_group_members", listing.groupMembers().stream().map(Object::toString).toList());
       entry.put("numa_node", f.numaNode().isPresent() ? f.numaNode().getAsInt() : null);
+      List<Object> nodes = new ArrayList<>();
+      for (FunctionNode node : listing.nodes()) {
+        Map<String, Object> n = new LinkedHashMap<>();
+        n.put("name", node.name());
+        n.put("kind", node.kind().name().toLowerCase(java.util.Locale.ROOT));
+        nodes.add(n);
+      }
+      entry.put("nodes", nodes);
+      entry.put("in_use", listing.inUse().orElse(null));
       entries.add(entry);
     }
     List<Object> unread = new ArrayList<>();
