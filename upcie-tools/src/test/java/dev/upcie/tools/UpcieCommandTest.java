@@ -112,6 +112,14 @@ class UpcieCommandTest {
   }
 
   @Test
+  void anNvmeNameNamesItsController() {
+    assertThat(listed(sysfs, "nvme0")).containsExactly("0000:00:05.0");
+    assertThat(listed(sysfs, "/dev/nvme0")).containsExactly("0000:00:05.0");
+    upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "/dev/nvme4n1")
+        .assertOneLineError(3, "no NVMe device /dev/nvme4n1: ");
+  }
+
+  @Test
   void filtersNarrowTheListAndAllMustHold() {
     new PciDriverBinder(machine.sysfs()).bind(PciAddress.parse("00:06.0"), "vfio-pci");
     Path tree = sysfs.resolve("edu-on-vfio");

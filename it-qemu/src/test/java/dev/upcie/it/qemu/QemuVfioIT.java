@@ -208,6 +208,39 @@ class QemuVfioIT {
   }
 
   /**
+   * The listing names what the guest's kernel made for each function before anything is rebound:
+   * the NVMe controller's character device and one disk per namespace (the heads of Debian's native
+   * multipath, not its hidden paths), and the e1000e's interface; nothing is in use.
+   */
+  @Test
+  void theListingNamesTheKernelsNodes() throws Exception {
+    JsonNode functions =
+        new ObjectMapper().readTree(results.resolve("devbind.json").toFile()).get("functions");
+    JsonNode nvme = null;
+    JsonNode net = null;
+    for (JsonNode f : functions) {
+      String id = f.get("vendor").asText() + ":" + f.get("device").asText();
+      nvme = id.equals("1b36:0010") ? f : nvme;
+      net = f.get("class").asText().startsWith("02") ? f : net;
+      assertThat(f.get("in_use").isNull()).as("%s in use", f.get("address")).isTrue();
+    }
+    List<String> expected = new ArrayList<>(List.of("nvme_controller /dev/nvme0"));
+    for (int i = 1; i <= LAYOUT.namespaces().size(); i++) {
+      expected.add("block /dev/nvme0n" + i);
+    }
+    assertThat(nodes(nvme)).containsExactlyElementsOf(expected);
+    assertThat(nodes(net)).singleElement().asString().startsWith("network_interface ");
+  }
+
+  private static List<String> nodes(JsonNode function) {
+    List<String> nodes = new ArrayList<>();
+    function
+        .get("nodes")
+        .forEach(n -> nodes.add(n.get("kind").asText() + " " + n.get("name").asText()));
+    return nodes;
+  }
+
+  /**
    * An oracle the model's Identify data owes nothing to: nvme-cli, reading QEMU's controller
    * through the kernel's nvme driver before the binder took it, printed Identify Controller and
    * both namespaces' Identify Namespace; every field it printed must be what it would print for the

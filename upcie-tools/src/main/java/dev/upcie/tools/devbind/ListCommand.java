@@ -53,15 +53,16 @@ public final class ListCommand implements Callable<Integer> {
       paramLabel = "DEVICE",
       arity = "0..*",
       description =
-          "Only these functions: an address (0000:00:04.0 or 00:04.0) or a vendor:device id"
-              + " (1b36:0010).")
+          "Only these functions: an address (0000:00:04.0 or 00:04.0), a vendor:device id"
+              + " (1b36:0010), or an NVMe name (nvme0, /dev/nvme0n1).")
   List<String> devices = List.of();
 
   @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    List<PciSelector> selectors = devices.stream().map(DeviceArgument::parse).toList();
+    List<PciSelector> selectors =
+        devices.stream().map(d -> DeviceArgument.parse(d, sysfs.sysfs())).toList();
     filter.validate();
     PciScan scan = new PciBus(sysfs.sysfs()).scan();
     List<PciFunction> all = scan.functions();

@@ -64,7 +64,7 @@ public final class ShowRegsCommand implements Callable<Integer> {
     PciSelector selector =
         device == null
             ? PciSelector.any().withClass(PciClassCode.NVME)
-            : DeviceArgument.parse(device);
+            : DeviceArgument.parse(device, sysfs.sysfs());
     try (PciDeviceHandle controller = open(selector)) {
       RegisterDump dump = NvmeRegisters.dump(controller.bar(0));
       PrintWriter out = spec.commandLine().getOut();
