@@ -29,7 +29,8 @@ class UpcieCommandTest {
 
   @Test
   void listPrintsEveryFunctionAsATable() {
-    CommandResult r = upcie("devbind", "list", "--sysfs-root", sysfs.toString());
+    CommandResult r =
+        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "--pci-ids", "none");
 
     assertThat(r.exit()).isZero();
     assertThat(r.err()).isEmpty();
@@ -109,6 +110,41 @@ class UpcieCommandTest {
             .get(0);
     assertThat(sata.get("iommu_group_members").toString())
         .isEqualTo("[\"0000:00:1f.0\",\"0000:00:1f.3\"]");
+  }
+
+  @Test
+  void namesComeFromPciIds() throws Exception {
+    Path ids = sysfs.resolve("pci.ids");
+    Files.writeString(
+        ids,
+        "1b36  Red Hat, Inc.\n\t0010  QEMU NVM Express Controller\n"
+            + "\t\t1af4 1100  QEMU Virtual Machine\n");
+
+    CommandResult r =
+        upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "--pci-ids", ids.toString());
+    JsonNode nvme =
+        new ObjectMapper()
+            .readTree(
+                upcie(
+                        "devbind",
+                        "list",
+                        "--json",
+                        "--sysfs-root",
+                        sysfs.toString(),
+                        "--pci-ids",
+                        ids.toString(),
+                        "00:05.0")
+                    .out())
+            .get("functions")
+            .get(0);
+
+    assertThat(r.out())
+        .contains("NVMe controller: Red Hat, Inc. QEMU NVM Express Controller  nvme")
+        .as("a function the file does not name keeps its class alone")
+        .containsPattern("0000:00:06.0  1234:11e8  0x00ff00  Unclassified device +- ");
+    assertThat(nvme.get("vendor_name").asText()).isEqualTo("Red Hat, Inc.");
+    assertThat(nvme.get("device_name").asText()).isEqualTo("QEMU NVM Express Controller");
+    assertThat(nvme.get("subsystem_name").asText()).isEqualTo("QEMU Virtual Machine");
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.pci.PciIds;
 import dev.upcie.pci.PciScan;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.tools.DeviceArgument;
@@ -15,6 +16,7 @@ import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.SysfsOption;
 import dev.upcie.tools.output.Json;
 import dev.upcie.tools.output.Table;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -49,6 +51,14 @@ public final class ListCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print JSON (schema " + SCHEMA + ") instead of a table.")
   boolean json;
 
+  @Option(
+      names = "--pci-ids",
+      paramLabel = "FILE",
+      description =
+          "Take vendor and device names from this pci.ids, or none (default: the one lspci"
+              + " reads, /usr/share/misc/pci.ids, where installed).")
+  String pciIds;
+
   @Parameters(
       paramLabel = "DEVICE",
       arity = "0..*",
@@ -70,7 +80,11 @@ public final class ListCommand implements Callable<Integer> {
     List<PciFunction> shown = named.stream().filter(filter).toList();
     Host host = sysfs.host().orElseGet(Host::system);
     PciBus bus = new PciBus(host.sysfs());
-    List<Listing> listings = shown.stream().map(f -> Listing.of(host, bus, f)).toList();
+    PciIds names =
+        pciIds == null
+            ? PciIds.system()
+            : pciIds.equals("none") ? PciIds.none() : PciIds.load(Path.of(pciIds));
+    List<Listing> listings = shown.stream().map(f -> Listing.of(host, bus, names, f)).toList();
     spec.commandLine().getOut().print(json ? json(listings, scan.problems()) : table(listings));
     spec.commandLine().getOut().flush();
     // What could not be read is said on stderr either way, so a script reading stdout still sees
@@ -116,10 +130,13 @@ public final class ListCommand implements Callable<Integer> {
   /** What the listing shows of one function beyond its sysfs attributes. */
   private record Listing(
       PciFunction function,
+      Optional<String> vendorName,
+      Optional<String> deviceName,
+      Optional<String> subsystemName,
       List<FunctionNode> nodes,
       List<PciAddress> groupMembers,
       Optional<String> inUse) {
-    static Listing of(Host host, PciBus bus, PciFunction f) {
+    static Listing of(Host host, PciBus bus, PciIds names, PciFunction f) {
       List<PciAddress> members =
           f.iommuGroup().isPresent()
               ? bus.iommuGroupMembers(f.iommuGroup().getAsInt()).stream()
@@ -127,7 +144,22 @@ public final class ListCommand implements Callable<Integer> {
                   .toList()
               : List.of();
       return new Listing(
-          f, FunctionNodes.of(host.sysfs(), f), members, FunctionUse.of(host, f.address()));
+          f,
+          names.vendor(f.id().vendor()),
+          names.device(f.id()),
+          names.subsystem(f.id(), f.subsystem()),
+          FunctionNodes.of(host.sysfs(), f),
+          members,
+          FunctionUse.of(host, f.address()));
+    }
+
+    /** The class, and the names where pci.ids has them, as lspci puts them. */
+    String description() {
+      String classDescription = function.classCode().describe();
+      if (deviceName.isEmpty()) {
+        return classDescription + vendorName.map(v -> ": " + v).orElse("");
+      }
+      return classDescription + ": " + vendorName.orElse("?") + " " + deviceName.get();
     }
   }
 
@@ -141,7 +173,7 @@ public final class ListCommand implements Callable<Integer> {
           f.address().toString(),
           f.id().toString(),
           f.classCode().toString(),
-          f.classCode().describe(),
+          listing.description(),
           f.driver().orElse("-")
               + f.driverOverride()
                   .filter(o -> !f.isBoundTo(o))
@@ -174,6 +206,9 @@ public final class ListCommand implements Callable<Integer> {
       entry.put("subsystem_device", String.format("%04x", f.subsystem().device()));
       entry.put("class", String.format("%06x", f.classCode().value()));
       entry.put("class_name", f.classCode().describe());
+      entry.put("vendor_name", listing.vendorName().orElse(null));
+      entry.put("device_name", listing.deviceName().orElse(null));
+      entry.put("subsystem_name", listing.subsystemName().orElse(null));
       entry.put("revision", f.revision());
       entry.put("driver", f.driver().orElse(null));
       entry.put("driver_override", f.driverOverride().orElse(null));
