@@ -153,6 +153,14 @@ final class GuestSuite {
     script.append(
         "jvm 'devbind list --json' $JOPTS -jar '%s' devbind list --json > '%s/devbind.json'\n"
             .formatted(TOOLS_JAR, results));
+    // The peers devbind list is held to, on the same kernel at the same moment.
+    script.append(
+        """
+        lspci -Dk > '%1$s/peer-lspci.txt' 2>/dev/null || true
+        driverctl list-devices > '%1$s/peer-driverctl.txt' 2>/dev/null || true
+        dpdk-devbind.py --status > '%1$s/peer-dpdk-devbind.txt' 2>/dev/null || true
+        """
+            .formatted(results));
     if (!bindings.isEmpty()) {
       script.append(
           "jvm bind $JOPTS --enable-native-access=ALL-UNNAMED -cp \"$CP\" %s %s\n"

@@ -20,12 +20,15 @@ import dev.upcie.it.device.QemuNvmeConformanceTest;
 import dev.upcie.it.device.VfioGroupsTest;
 import dev.upcie.memory.HugepageRegionTest;
 import dev.upcie.pci.PciFunction;
+import dev.upcie.pci.PeerListings;
 import dev.upcie.sim.SimMachine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -230,6 +233,32 @@ class QemuVfioIT {
     }
     assertThat(nodes(nvme)).containsExactlyElementsOf(expected);
     assertThat(nodes(net)).singleElement().asString().startsWith("network_interface ");
+  }
+
+  /**
+   * In the guest, before anything is rebound, the listing agrees with the peers run beside it:
+   * lspci and driverctl list the same functions and drivers, and what dpdk-devbind shows (only some
+   * classes: not NVMe, not edu) has the same drivers.
+   */
+  @Test
+  void theListingAgreesWithLspciDriverctlAndDpdkDevbind() throws Exception {
+    Map<String, String> ours = new TreeMap<>();
+    for (JsonNode f :
+        new ObjectMapper().readTree(results.resolve("devbind.json").toFile()).get("functions")) {
+      ours.put(
+          f.get("address").asText(), f.get("driver").isNull() ? "-" : f.get("driver").asText());
+    }
+    assertThat(ours).isEqualTo(PeerListings.lspci(peer("lspci")));
+    assertThat(ours).isEqualTo(PeerListings.driverctl(peer("driverctl")));
+    Map<String, String> dpdk = PeerListings.dpdkDevbind(peer("dpdk-devbind"));
+    assertThat(dpdk).as("dpdk-devbind lists the e1000e").isNotEmpty();
+    assertThat(ours).containsAllEntriesOf(dpdk);
+  }
+
+  private static String peer(String name) throws Exception {
+    Path output = results.resolve("peer-" + name + ".txt");
+    assertThat(output).as("written by the guest; console:%n%s", run.tail(40)).isNotEmptyFile();
+    return Files.readString(output);
   }
 
   private static List<String> nodes(JsonNode function) {
