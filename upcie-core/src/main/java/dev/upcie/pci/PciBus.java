@@ -47,21 +47,7 @@ public final class PciBus {
    * @throws SysfsException if an attribute cannot be read
    */
   public List<PciFunction> functions() {
-    List<PciFunction> functions = new ArrayList<>();
-    for (String name : deviceNames()) {
-      if (!PciAddress.isAddress(name)) {
-        continue;
-      }
-      try {
-        functions.add(read(PciAddress.parse(name)));
-      } catch (SysfsException e) {
-        if (!vanished(name, e)) {
-          throw e;
-        }
-      }
-    }
-    functions.sort((a, b) -> a.address().compareTo(b.address()));
-    return functions;
+    return read(true).functions();
   }
 
   /**
@@ -72,6 +58,11 @@ public final class PciBus {
    * @throws PciException if the tree has no {@code bus/pci/devices}
    */
   public PciScan scan() {
+    return read(false);
+  }
+
+  /** Reads every function; {@code strict} throws what {@link #scan()} reports (but a removal). */
+  private PciScan read(boolean strict) {
     List<PciFunction> functions = new ArrayList<>();
     List<PciScan.Problem> problems = new ArrayList<>();
     for (String name : deviceNames()) {
@@ -81,15 +72,22 @@ public final class PciBus {
       try {
         functions.add(read(PciAddress.parse(name)));
       } catch (SysfsException e) {
-        problems.add(
-            vanished(name, e)
-                ? new PciScan.Problem(
-                    name, PciScan.Kind.VANISHED, "removed while it was being read")
-                : new PciScan.Problem(
-                    name,
-                    e.is(Errno.ENOENT) ? PciScan.Kind.MALFORMED : PciScan.Kind.UNREADABLE,
-                    e.getMessage()));
+        if (vanished(name, e)) {
+          problems.add(
+              new PciScan.Problem(name, PciScan.Kind.VANISHED, "removed while it was being read"));
+        } else if (strict) {
+          throw e;
+        } else {
+          problems.add(
+              new PciScan.Problem(
+                  name,
+                  e.is(Errno.ENOENT) ? PciScan.Kind.MALFORMED : PciScan.Kind.UNREADABLE,
+                  e.getMessage()));
+        }
       } catch (PciException e) {
+        if (strict) {
+          throw e;
+        }
         problems.add(new PciScan.Problem(name, PciScan.Kind.MALFORMED, e.getMessage()));
       }
     }
