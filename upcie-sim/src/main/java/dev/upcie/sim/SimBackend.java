@@ -3,6 +3,7 @@ package dev.upcie.sim;
 import dev.upcie.backend.Availability;
 import dev.upcie.backend.DeviceBackend;
 import dev.upcie.host.Host;
+import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciDeviceHandle;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
@@ -90,14 +91,23 @@ public final class SimBackend implements DeviceBackend {
    * test that takes a fresh machine pays for it twice (probe, then open).
    */
   private static PciFunction find(PciSelector selector, SimMachine machine) {
-    List<PciFunction> all = machine.bus().functions();
+    PciBus bus = machine.bus();
+    // A selector that names an address (what the open after a probe passes) reads that function
+    // and its group's; any other reads the bus once, for the selection and the group together.
+    Optional<PciFunction> named =
+        selector
+            .address()
+            .flatMap(bus::find)
+            .filter(f -> selector.matches(f) && f.isBoundTo(DRIVER));
+    List<PciFunction> all = named.isPresent() ? List.of() : bus.functions();
     // What selectBound returns (the first match by address that is bound to DRIVER); when there is
     // none it is asked anyway, for its message listing the candidates.
     PciFunction function =
-        all.stream()
-            .filter(f -> selector.matches(f) && f.isBoundTo(DRIVER))
-            .findFirst()
-            .orElseGet(() -> machine.bus().selectBound(selector, DRIVER));
+        named.orElseGet(() ->
+            all.stream()
+                .filter(f -> selector.matches(f) && f.isBoundTo(DRIVER))
+                .findFirst()
+                .orElseGet(() -> bus.selectBound(selector, DRIVER)));
     if (function.iommuGroup().isEmpty()) {
       throw new PciException(
           function.address()
@@ -105,8 +115,10 @@ public final class SimBackend implements DeviceBackend {
               + " opens functions as vfio does");
     }
     int group = function.iommuGroup().getAsInt();
+    List<PciFunction> members =
+        named.isPresent() ? bus.iommuGroupMembers(group).stream().map(bus::function).toList() : all;
     List<String> blocking = new ArrayList<>();
-    for (PciFunction member : all) {
+    for (PciFunction member : members) {
       if (member.iommuGroup().equals(function.iommuGroup())
           && member.driver().filter(d -> !d.equals(DRIVER)).isPresent()) {
         blocking.add(member.address() + " (bound to " + member.driver().get() + ")");
