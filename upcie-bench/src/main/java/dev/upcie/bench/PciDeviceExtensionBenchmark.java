@@ -51,9 +51,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @OperationsPerInvocation(PciDeviceExtensionBenchmark.TESTS)
-// The fresh-machine classes need about 50 s of tests before the JIT settles, on a quiet machine.
+// The fresh-machine classes need about 50 s of tests before the JIT settles, on a quiet machine,
+// and one 4 s iteration varies by a third on a shared one: 15 of them make a mean worth quoting.
 @Warmup(iterations = 15, time = 4)
-@Measurement(iterations = 5, time = 4)
+@Measurement(iterations = 15, time = 4)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class PciDeviceExtensionBenchmark {
   /** Tests per class, and so per benchmark call. */
