@@ -124,8 +124,11 @@ public final class FunctionNodes {
     return m.matches() ? "nvme" + m.group(1) + "n" + m.group(2) : name;
   }
 
-  /** Whether {@code driver} is vfio-pci or a vendor's variant of it. */
-  static boolean isVfio(String driver) {
+  /**
+   * Whether {@code driver} is vfio-pci or a vendor's variant of it ({@code mlx5_vfio_pci}, ...): a
+   * function bound to one has a VFIO group node.
+   */
+  public static boolean isVfio(String driver) {
     return driver.equals("vfio-pci") || driver.endsWith("_vfio_pci");
   }
 

@@ -50,9 +50,11 @@ class PciIdsTest {
 
   @Test
   void theInstalledDatabaseNamesQemusController() {
-    assumeTrue(
-        PciIds.LOCATIONS.stream().anyMatch(Files::isReadable),
-        "no pci.ids installed (Debian package pci.ids)");
+    boolean installed = PciIds.LOCATIONS.stream().anyMatch(Files::isReadable);
+    if (!Boolean.getBoolean("upcie.ci")) {
+      assumeTrue(installed, "no pci.ids installed (Debian package pci.ids)");
+    }
+    assertThat(installed).as("pci.ids (Debian package pci.ids, which pciutils pulls in)").isTrue();
 
     assertThat(PciIds.system().device(PciId.parse("1b36:0010")))
         .hasValue("QEMU NVM Express Controller");

@@ -145,6 +145,8 @@ class UpcieCommandTest {
     assertThat(nvme.get("vendor_name").asText()).isEqualTo("Red Hat, Inc.");
     assertThat(nvme.get("device_name").asText()).isEqualTo("QEMU NVM Express Controller");
     assertThat(nvme.get("subsystem_name").asText()).isEqualTo("QEMU Virtual Machine");
+    upcie("devbind", "list", "--sysfs-root", sysfs.toString(), "--pci-ids", "/nonexistent")
+        .assertOneLineError(2, "--pci-ids /nonexistent: no such readable file");
   }
 
   @Test

@@ -58,9 +58,13 @@ class UpcieJarIT {
             .orElse("");
     String disk = source.startsWith("/dev/") ? source.substring(5) : "";
     Path link = Path.of("/sys/class/block", disk);
-    assumeTrue(
-        !disk.isEmpty() && Files.isSymbolicLink(link),
-        "/ is not on a block device (" + source + ")");
+    // This machine kind (and CI's) boots from a virtio disk; elsewhere / may be an overlay.
+    if (!Boolean.getBoolean("upcie.ci")) {
+      assumeTrue(
+          !disk.isEmpty() && Files.isSymbolicLink(link),
+          "/ is not on a block device (" + source + ")");
+    }
+    assertThat(link).as("/ is on a block device (%s)", source).isSymbolicLink();
     java.util.regex.Matcher address =
         java.util.regex.Pattern.compile("/([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7])/")
             .matcher(Files.readSymbolicLink(link).toString());
@@ -68,7 +72,10 @@ class UpcieJarIT {
     while (address.find()) {
       function = address.group(1); // the nearest PCI function above the disk
     }
-    assumeTrue(function != null, "/ is on " + source + ", which no PCI function holds");
+    if (!Boolean.getBoolean("upcie.ci")) {
+      assumeTrue(function != null, "/ is on " + source + ", which no PCI function holds");
+    }
+    assertThat(function).as("the PCI function holding %s", source).isNotNull();
 
     CommandResult r = run(List.of(), "devbind", "list", "--json", function);
 

@@ -1,5 +1,6 @@
 package dev.upcie.tools.devbind;
 
+import dev.upcie.pci.FunctionNodes;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciSelector;
 import dev.upcie.tools.UsageException;
@@ -51,6 +52,8 @@ final class FunctionFilter implements Predicate<PciFunction> {
   boolean userspace;
 
   private PciSelector selector;
+  private Integer vendorId;
+  private Integer deviceId;
 
   /** Checks the options' values, before any function is read. */
   void validate() {
@@ -58,8 +61,8 @@ final class FunctionFilter implements Predicate<PciFunction> {
     if (classCode != null) {
       selector = selector.withClass(classPrefix(classCode));
     }
-    hex("--vendor", vendor);
-    hex("--device", device);
+    vendorId = hex("--vendor", vendor);
+    deviceId = hex("--device", device);
     if (unbound && (userspace || driver != null)) {
       throw new UsageException(
           "--unbound cannot be combined with --userspace or --driver: a function has one driver"
@@ -73,8 +76,8 @@ final class FunctionFilter implements Predicate<PciFunction> {
       validate();
     }
     return selector.matches(f)
-        && (vendor == null || f.id().vendor() == Integer.parseInt(strip(vendor), 16))
-        && (device == null || f.id().device() == Integer.parseInt(strip(device), 16))
+        && (vendorId == null || f.id().vendor() == vendorId)
+        && (deviceId == null || f.id().device() == deviceId)
         && (driver == null || f.isBoundTo(driver))
         && (numa == null || (f.numaNode().isPresent() && f.numaNode().getAsInt() == numa))
         && (iommuGroup == null
@@ -85,8 +88,7 @@ final class FunctionFilter implements Predicate<PciFunction> {
 
   /** Whether {@code driver} hands the device to user space rather than driving it itself. */
   static boolean isUserSpace(String driver) {
-    return driver.equals("vfio-pci")
-        || driver.endsWith("_vfio_pci")
+    return FunctionNodes.isVfio(driver)
         || driver.equals("uio_pci_generic")
         || driver.equals("igb_uio");
   }
@@ -100,8 +102,12 @@ final class FunctionFilter implements Predicate<PciFunction> {
     };
   }
 
-  private static void hex(String option, String value) {
-    if (value != null && !strip(value).matches("[0-9a-fA-F]{1,4}")) {
+  /** The option's value as a number, or null if not given. */
+  private static Integer hex(String option, String value) {
+    if (value == null) {
+      return null;
+    }
+    if (!strip(value).matches("[0-9a-fA-F]{1,4}")) {
       throw new UsageException(
           "invalid "
               + option
@@ -109,6 +115,7 @@ final class FunctionFilter implements Predicate<PciFunction> {
               + value
               + "\": expected up to 4 hexadecimal digits, e.g. 1b36");
     }
+    return Integer.parseInt(strip(value), 16);
   }
 
   private static String strip(String hex) {

@@ -14,8 +14,10 @@ import dev.upcie.pci.PciSelector;
 import dev.upcie.tools.DeviceArgument;
 import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.SysfsOption;
+import dev.upcie.tools.UsageException;
 import dev.upcie.tools.output.Json;
 import dev.upcie.tools.output.Table;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -71,19 +73,17 @@ public final class ListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // One host for everything: the sysfs named (or simulated) with its procfs, or this machine.
+    Host host = sysfs.host().orElseGet(Host::system);
     List<PciSelector> selectors =
-        devices.stream().map(d -> DeviceArgument.parse(d, sysfs.sysfs())).toList();
+        devices.stream().map(d -> DeviceArgument.parse(d, host.sysfs())).toList();
     filter.validate();
-    PciScan scan = new PciBus(sysfs.sysfs()).scan();
+    PciIds names = names();
+    PciBus bus = new PciBus(host.sysfs());
+    PciScan scan = bus.scan();
     List<PciFunction> all = scan.functions();
     List<PciFunction> named = selectors.isEmpty() ? all : select(all, selectors, scan.isComplete());
     List<PciFunction> shown = named.stream().filter(filter).toList();
-    Host host = sysfs.host().orElseGet(Host::system);
-    PciBus bus = new PciBus(host.sysfs());
-    PciIds names =
-        pciIds == null
-            ? PciIds.system()
-            : pciIds.equals("none") ? PciIds.none() : PciIds.load(Path.of(pciIds));
     List<Listing> listings = shown.stream().map(f -> Listing.of(host, bus, names, f)).toList();
     spec.commandLine().getOut().print(json ? json(listings, scan.problems()) : table(listings));
     spec.commandLine().getOut().flush();
@@ -96,6 +96,24 @@ public final class ListCommand implements Callable<Integer> {
     }
     spec.commandLine().getErr().flush();
     return scan.isComplete() ? ExitCode.OK.code() : ExitCode.PARTIAL.code();
+  }
+
+  /** The names database: the system's, none, or the file named, which must be readable. */
+  private PciIds names() {
+    if (pciIds == null) {
+      return PciIds.system();
+    }
+    if (pciIds.equals("none")) {
+      return PciIds.none();
+    }
+    Path file = Path.of(pciIds);
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new UsageException(
+          "--pci-ids "
+              + pciIds
+              + ": no such readable file (give a pci.ids file, or none for no names)");
+    }
+    return PciIds.load(file);
   }
 
   private static String describe(PciScan.Kind kind) {
