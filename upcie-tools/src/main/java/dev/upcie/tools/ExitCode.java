@@ -3,9 +3,13 @@ package dev.upcie.tools;
 import dev.upcie.errno.CarriesErrno;
 import dev.upcie.errno.Errno;
 import dev.upcie.pci.PciFunctionNotFoundException;
+import dev.upcie.support.EnvironmentException;
 import dev.upcie.support.InvalidInputException;
 
-/** The exit statuses of {@code upcie}, so scripts can tell failures apart. */
+/**
+ * The exit statuses of {@code upcie}, so scripts can tell failures apart. They are stable: a status
+ * keeps its number and meaning across releases, and new ones get new numbers.
+ */
 public enum ExitCode {
   /** Done. */
   OK(0),
@@ -17,8 +21,22 @@ public enum ExitCode {
   NOT_FOUND(3),
   /** The operation needs privileges this user lacks (usually root). */
   NO_PERMISSION(4),
-  /** The kernel did part of it: a hugepage reservation got fewer pages than asked. */
-  PARTIAL(5);
+  /**
+   * Part of it was done: a hugepage reservation got fewer pages than asked, a listing left out
+   * functions it could not read.
+   */
+  PARTIAL(5),
+  /**
+   * A safety check refused it, and nothing was changed: the function holds a mounted filesystem,
+   * its device node is open. The message names the check and the {@code --force=NAME} that
+   * overrides it.
+   */
+  REFUSED(6),
+  /**
+   * The machine is not set up for it, and nothing was changed: no IOMMU, a kernel module that
+   * cannot be loaded, a kernel interface this kernel lacks. The message says how to set it up.
+   */
+  ENVIRONMENT(7);
 
   private final int code;
 
@@ -38,6 +56,9 @@ public enum ExitCode {
     }
     if (failure instanceof PciFunctionNotFoundException) {
       return NOT_FOUND;
+    }
+    if (failure instanceof EnvironmentException) {
+      return ENVIRONMENT;
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof CarriesErrno e && (e.is(Errno.EACCES) || e.is(Errno.EPERM))) {

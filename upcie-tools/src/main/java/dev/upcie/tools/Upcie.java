@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Exit status: 0 ok, 1 failed, 2 bad usage, 3 device not found, 4 permission denied,",
-      "5 partial (the kernel granted fewer hugepages than asked)."
+      "5 partial (part of it was done), 6 refused by a safety check (nothing changed),",
+      "7 the machine is not set up for it (nothing changed; see: upcie devbind doctor)."
     })
 public final class Upcie implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
