@@ -3,6 +3,7 @@ package dev.upcie.host;
 import dev.upcie.hugepages.Hugepages;
 import dev.upcie.pci.PciBus;
 import dev.upcie.procfs.Procfs;
+import dev.upcie.support.EnvironmentException;
 import dev.upcie.sysfs.Sysfs;
 import java.nio.file.FileSystems;
 import java.nio.file.Path;
@@ -58,6 +59,30 @@ public interface Host {
   /** The machine's hugepage pools and mounts. */
   default Hugepages hugepages() {
     return new Hugepages(sysfs(), procfs());
+  }
+
+  /**
+   * Loads the kernel module {@code module} (a module name, a driver name such as {@code vfio-pci},
+   * or a modalias), as {@code modprobe} does, and returns once the kernel has it.
+   *
+   * @throws EnvironmentException if it cannot be loaded: no such module for this kernel, no root,
+   *     no {@code modprobe}; or this host is a copy of another machine's trees, whose kernel this
+   *     process cannot reach
+   */
+  default void loadModule(String module) {
+    if (!isReal() || !sysfs().root().equals(Path.of("/sys"))) {
+      throw new EnvironmentException(
+          "cannot load module "
+              + module
+              + " on "
+              + this
+              + ": its sysfs ("
+              + sysfs().root()
+              + ") is not this machine's kernel; load it there with `modprobe "
+              + module
+              + "`");
+    }
+    Modprobe.load(module);
   }
 
   /**

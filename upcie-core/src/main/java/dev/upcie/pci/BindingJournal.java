@@ -66,15 +66,32 @@ public final class BindingJournal {
    * @param since when
    */
   public record Entry(PciBinding original, String target, long pid, Instant since) {
-    /** True if the process that moved the function is gone: nobody will put it back but us. */
+    /** The {@link #pid} of an entry kept on purpose ({@link #keep}): no process owns it. */
+    public static final long KEPT = 0;
+
+    /**
+     * True if the process that moved the function is gone without putting it back: nobody will but
+     * us. A {@link #kept()} entry is never orphaned.
+     */
     public boolean orphaned() {
-      return pid != ProcessHandle.current().pid()
+      return pid != KEPT
+          && pid != ProcessHandle.current().pid()
           && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+    }
+
+    /** True if the move was meant to outlast its process ({@code devbind bind}). */
+    public boolean kept() {
+      return pid == KEPT;
     }
 
     @Override
     public String toString() {
-      return original + " moved to " + target + " by process " + pid + " at " + since;
+      return original
+          + " moved to "
+          + target
+          + (kept() ? " (kept until restored)" : " by process " + pid)
+          + " at "
+          + since;
     }
   }
 
@@ -91,12 +108,31 @@ public final class BindingJournal {
     if (existing.isPresent() && existing.get().pid() == ProcessHandle.current().pid()) {
       return;
     }
+    // A kept move is moved again: the binding from before the first move is the one to return to.
+    PciBinding first = existing.filter(Entry::kept).map(Entry::original).orElse(original);
+    write(file, first, target, ProcessHandle.current().pid());
+  }
+
+  /**
+   * Marks the entry of {@code address} as meant to outlast this process: {@link #restoreOrphans}
+   * leaves it alone, and only an explicit restore ({@code devbind restore}) puts it back.
+   *
+   * @throws PciException if there is no such entry, or it cannot be written
+   */
+  public void keep(PciAddress address) {
+    Entry entry =
+        entry(address)
+            .orElseThrow(() -> new PciException("no journal entry for " + address + " to keep"));
+    write(file(address), entry.original(), entry.target(), Entry.KEPT);
+  }
+
+  private void write(Path file, PciBinding original, String target, long pid) {
     Properties p = new Properties();
     p.setProperty("address", original.address().toString());
     p.setProperty("driver", original.driver().orElse(""));
     p.setProperty("driver_override", original.driverOverride().orElse(""));
     p.setProperty("target", target);
-    p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
+    p.setProperty("pid", Long.toString(pid));
     p.setProperty("since", Instant.now().toString());
     StringBuilder text = new StringBuilder();
     p.stringPropertyNames().stream()

@@ -47,6 +47,27 @@ class BindingJournalTest {
   }
 
   @Test
+  void aKeptEntryIsNeverAnOrphanAndAMoveFromItKeepsTheFirstOriginal(@TempDir Path dir) {
+    BindingJournal journal = BindingJournal.at(dir);
+    journal.record(ON_NVME, "vfio-pci");
+
+    journal.keep(NVME);
+
+    BindingJournal.Entry kept = journal.entry(NVME).orElseThrow();
+    assertThat(kept.kept()).isTrue();
+    assertThat(kept.orphaned()).as("its process is gone on purpose").isFalse();
+    assertThat(kept.toString()).contains("(kept until restored)");
+
+    // devbind bind later moves it on: restore must still return it to nvme, not to vfio-pci.
+    journal.record(new PciBinding(NVME, Optional.of("vfio-pci"), Optional.of("vfio-pci")), "uio");
+    assertThat(journal.entry(NVME).orElseThrow().original()).isEqualTo(ON_NVME);
+    assertThat(journal.entry(NVME).orElseThrow().target()).isEqualTo("uio");
+    assertThatThrownBy(() -> journal.keep(PciAddress.parse("00:09.0")))
+        .isInstanceOf(PciException.class)
+        .hasMessage("no journal entry for 0000:00:09.0 to keep");
+  }
+
+  @Test
   void anEntryOfADeadProcessIsOrphaned(@TempDir Path dir) throws Exception {
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();

@@ -43,6 +43,25 @@ class FunctionUseTest {
   }
 
   @Test
+  void aFilesystemMountedOnLvmAboveAPartitionIsFoundThroughTheHolders(@TempDir Path root)
+      throws Exception {
+    // nvme0n1p1 is an LVM physical volume; dm-0 (vg-data) is built on it and mounted by its name.
+    Host host = host(root, "/dev/mapper/vg-data /srv xfs rw 0 0\n", "");
+    Path sys = root.resolve("sys");
+    Files.createDirectories(sys.resolve("class/block/nvme0n1p1/holders/dm-0"));
+    Files.createDirectories(sys.resolve("class/block/dm-0/dm"));
+    Files.createDirectories(sys.resolve("class/block/dm-0/holders"));
+    Files.writeString(sys.resolve("class/block/dm-0/dm/name"), "vg-data\n");
+
+    assertThat(FunctionUse.uses(host, NVME))
+        .containsExactly(
+            new FunctionUse.Use(
+                FunctionUse.Kind.MOUNTED,
+                "/dev/mapper/vg-data (dm-0 on /dev/nvme0n1p1) is mounted on /srv",
+                "/srv"));
+  }
+
+  @Test
   void underNvmeMultipathTheMountedDiskIsTheHeadOfThePath(@TempDir Path root) throws Exception {
     // Debian's kernels have native multipath: the controller holds the hidden path nvme0c0n1,
     // and what /dev has (and what is mounted) is the subsystem's head, nvme0n1.

@@ -248,8 +248,7 @@ final class Devices {
             k -> {
               List<BindingJournal.Entry> restored;
               try {
-                restored =
-                    BindingJournal.of(host).restoreOrphans(new PciDriverBinder(host.sysfs()));
+                restored = BindingJournal.of(host).restoreOrphans(new PciDriverBinder(host));
               } catch (UpcieException e) {
                 throw new ExtensionConfigurationException(
                     "a test run that died left a function on another driver, and putting it back"

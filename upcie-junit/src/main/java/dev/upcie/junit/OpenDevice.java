@@ -83,8 +83,7 @@ final class OpenDevice implements AutoCloseable, Store.CloseableResource {
       if (bindTo.isPresent()) {
         boundFrom =
             Optional.of(
-                new PciDriverBinder(host.sysfs())
-                    .bind(address, bindTo.get(), BindingJournal.of(host)));
+                new PciDriverBinder(host).bind(address, bindTo.get(), BindingJournal.of(host)));
       }
       PciDeviceHandle handle = choice.open();
       return new OpenDevice(backend, choice, handle, boundFrom, lock);
@@ -117,7 +116,7 @@ final class OpenDevice implements AutoCloseable, Store.CloseableResource {
   /** Puts the function back as it was; says how that went. */
   private static String restore(Host host, PciBinding original) {
     try {
-      new PciDriverBinder(host.sysfs()).restore(original, BindingJournal.of(host));
+      new PciDriverBinder(host).restore(original, BindingJournal.of(host));
       return "put it back: " + original;
     } catch (UpcieException e) {
       return "and could not put it back ("
@@ -216,7 +215,7 @@ final class OpenDevice implements AutoCloseable, Store.CloseableResource {
     }
     if (boundFrom.isPresent()) {
       try {
-        new PciDriverBinder(choice.host().sysfs())
+        new PciDriverBinder(choice.host())
             .restore(boundFrom.get(), BindingJournal.of(choice.host()));
       } catch (RuntimeException e) {
         failure = addTo(failure, e);

@@ -312,6 +312,12 @@ public final class SimMachine implements Host, AutoCloseable {
     return attached(address).fatalReason();
   }
 
+  /** Loads a module of the simulated kernel; see {@link SimSysfs#loadModule}. */
+  @Override
+  public void loadModule(String module) {
+    sysfs().loadModule(module);
+  }
+
   /**
    * Opens the simulated function at {@code address} for a driver, whatever driver it is bound to:
    * the sim backend checks the binding first, as the vfio backend does.
@@ -393,6 +399,15 @@ public final class SimMachine implements Host, AutoCloseable {
 
     private Builder(SimSysfs.Builder sysfs) {
       this.sysfs = sysfs;
+    }
+
+    /**
+     * Makes a driver's module available but not loaded: binding to it loads it first, as {@code
+     * modprobe} does.
+     */
+    public Builder module(SimDriver driver) {
+      sysfs.module(driver);
+      return this;
     }
 
     /** Loads a driver. */

@@ -1,5 +1,6 @@
 package dev.upcie.it.guest;
 
+import dev.upcie.host.Host;
 import dev.upcie.pci.PciBinding;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciDriverBinder;
@@ -28,7 +29,8 @@ public final class GuestBind {
     }
     try {
       Sysfs sysfs = Sysfs.system();
-      PciDriverBinder binder = new PciDriverBinder(sysfs);
+      // The whole algorithm against the guest's kernel: modprobe, preflight, node verification.
+      PciDriverBinder binder = new PciDriverBinder(Host.system());
       for (int i = 0; i < args.length; i += 2) {
         bindAll(sysfs, binder, args[i], args[i + 1]);
       }

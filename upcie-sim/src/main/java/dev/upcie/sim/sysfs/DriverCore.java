@@ -11,7 +11,9 @@ import dev.upcie.sysfs.Sysfs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +47,8 @@ final class DriverCore {
   private final SysfsTree files;
   private final Sysfs view;
   private final SysfsFaults faults;
-  private final Map<String, SimDriver> drivers;
+  // Replaced whole when a module is loaded, so readers iterate a stable map in load order.
+  private volatile Map<String, SimDriver> drivers;
   private final Map<String, List<DynamicId>> dynamicIds = new ConcurrentHashMap<>();
   private final Map<PciAddress, FunctionLayout> present = new ConcurrentHashMap<>();
   private final Map<PciAddress, FunctionLayout> removed = new ConcurrentHashMap<>();
@@ -72,15 +75,46 @@ final class DriverCore {
     files.file("bus/pci/drivers_probe", "");
     files.file("bus/pci/rescan", "");
     for (SimDriver driver : drivers.values()) {
-      String dir = "bus/pci/drivers/" + driver.name();
-      for (String store : List.of("bind", "unbind", "new_id", "remove_id")) {
-        files.file(dir + "/" + store, "");
-      }
+      layOutDriver(driver);
     }
     for (FunctionLayout layout : functions) {
       layout.layOut(files);
       present.put(layout.address(), layout);
       layout.bootDriver().ifPresent(driver -> attach(layout, driver));
+    }
+  }
+
+  /**
+   * Loads a driver's module, as {@code modprobe} does: its directory appears, and it binds every
+   * unbound function its id table claims ({@code driver_register} attaches them).
+   */
+  void load(SimDriver driver) {
+    synchronized (this) {
+      if (drivers.containsKey(driver.name())) {
+        return;
+      }
+      Map<String, SimDriver> loaded = new LinkedHashMap<>(drivers);
+      loaded.put(driver.name(), driver);
+      layOutDriver(driver);
+      drivers = Collections.unmodifiableMap(loaded);
+    }
+    for (PciAddress address : new TreeMap<>(present).keySet()) {
+      locked(
+          address,
+          () -> {
+            PciFunction function = new PciBus(view).find(address).orElse(null);
+            if (function != null && function.driver().isEmpty() && matches(driver, function)) {
+              tryBind(driver, function); // driver_attach ignores a failed probe
+            }
+          });
+    }
+    changed();
+  }
+
+  private void layOutDriver(SimDriver driver) {
+    String dir = "bus/pci/drivers/" + driver.name();
+    for (String store : List.of("bind", "unbind", "new_id", "remove_id")) {
+      files.file(dir + "/" + store, "");
     }
   }
 

@@ -5,6 +5,7 @@ import com.google.common.jimfs.Jimfs;
 import dev.upcie.errno.Errno;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
+import dev.upcie.support.EnvironmentException;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.sysfs.SysfsException;
 import java.io.IOException;
@@ -112,9 +113,16 @@ public final class SimSysfs implements Sysfs {
   private final SysfsTree files;
   private final SysfsFaults faults;
   private final DriverCore core;
+  private final List<SimDriver> modules;
   private final HugepagePools pools;
 
-  private SimSysfs(Path root, DriverCore core, HugepagePools pools, SysfsFaults faults) {
+  private SimSysfs(
+      Path root,
+      DriverCore core,
+      HugepagePools pools,
+      SysfsFaults faults,
+      List<SimDriver> modules) {
+    this.modules = List.copyOf(modules);
     this.root = root;
     this.tree = Sysfs.of(root);
     this.files = new SysfsTree(root);
@@ -143,6 +151,33 @@ public final class SimSysfs implements Sysfs {
   /** Starts an empty machine: no drivers, no functions. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Loads the module of driver {@code name} ({@code vfio-pci} and {@code vfio_pci} are one name, as
+   * to {@code modprobe}): one of {@link Builder#module}'s, or a no-op for a loaded driver.
+   *
+   * @throws EnvironmentException if this kernel has no such module
+   */
+  public void loadModule(String name) {
+    String wanted = name.replace('-', '_');
+    if (drivers().stream().anyMatch(d -> d.name().replace('-', '_').equals(wanted))) {
+      return;
+    }
+    SimDriver module =
+        modules.stream()
+            .filter(d -> d.name().replace('-', '_').equals(wanted))
+            .findFirst()
+            .orElseThrow(() ->
+                new EnvironmentException(
+                    "`modprobe "
+                        + name
+                        + "` failed: modprobe: FATAL: Module "
+                        + wanted
+                        + " not found in the simulated kernel (its modules: "
+                        + modules.stream().map(SimDriver::name).toList()
+                        + ")"));
+    core.load(module);
   }
 
   /** The drivers this kernel has loaded. */
@@ -333,6 +368,7 @@ public final class SimSysfs implements Sysfs {
    */
   public static final class Builder {
     private final Map<String, SimDriver> drivers = new LinkedHashMap<>();
+    private final Map<String, SimDriver> modules = new LinkedHashMap<>();
     // Each function's layout, made at build time from the address below which its BARs go.
     private final Map<PciAddress, Function<long[], FunctionLayout>> functions =
         new LinkedHashMap<>();
@@ -345,6 +381,18 @@ public final class SimSysfs implements Sysfs {
     public Builder driver(SimDriver driver) {
       if (drivers.putIfAbsent(driver.name(), driver) != null) {
         throw new IllegalArgumentException("driver " + driver.name() + " is already loaded");
+      }
+      return this;
+    }
+
+    /**
+     * Makes a driver's module available but not loaded: the driver appears when something loads it
+     * ({@link SimSysfs#loadModule}, as {@code modprobe} on a real machine).
+     */
+    public Builder module(SimDriver driver) {
+      if (drivers.containsKey(driver.name())
+          || modules.putIfAbsent(driver.name(), driver) != null) {
+        throw new IllegalArgumentException("driver " + driver.name() + " is already listed");
       }
       return this;
     }
@@ -429,7 +477,7 @@ public final class SimSysfs implements Sysfs {
       core.boot(layouts);
       HugepagePools pools = new HugepagePools(files, faults, hugepageCapacity, hugepagesAtBoot);
       pools.layOut();
-      return new SimSysfs(root, core, pools, faults);
+      return new SimSysfs(root, core, pools, faults, List.copyOf(modules.values()));
     }
   }
 }

@@ -10,6 +10,7 @@ import dev.upcie.pci.PciDriverBinder;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.sim.SimMachine;
+import dev.upcie.support.EnvironmentException;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,7 +81,7 @@ class PciDriverBinderOnSimTest {
   @Test
   void aDriverThatIsNotLoadedIsNamedWithTheCommandThatLoadsIt() {
     assertThatThrownBy(() -> binder.bind(NVME, "igb_uio"))
-        .isInstanceOf(PciException.class)
+        .isInstanceOf(EnvironmentException.class)
         .hasMessage(
             "cannot bind 0000:00:05.0 to igb_uio: the driver is not loaded (no"
                 + " /sys/bus/pci/drivers/igb_uio); load it with `modprobe igb_uio`");
