@@ -60,6 +60,11 @@ public record BindOptions(
     return new BindOptions(forced, false, unbindTimeout, probeAttempts, nodeTimeout);
   }
 
+  /** These options writing {@code drivers_probe} at most {@code attempts} times. */
+  public BindOptions withProbeAttempts(int attempts) {
+    return new BindOptions(forced, keepOverride, unbindTimeout, attempts, nodeTimeout);
+  }
+
   /** These options with another unbind timeout. */
   public BindOptions withUnbindTimeout(Duration timeout) {
     return new BindOptions(forced, keepOverride, timeout, probeAttempts, nodeTimeout);

@@ -14,14 +14,21 @@ public sealed interface BindStep {
   String command(Sysfs sysfs);
 
   /**
-   * Loads the kernel module of a driver that is not loaded.
+   * Loads a kernel module: a driver's that is not loaded, or whichever claims a function's
+   * modalias.
    *
-   * @param module the module (or driver) name, as {@code modprobe} takes it
+   * @param module the module or driver name, or a modalias, as {@code modprobe} takes it
+   * @param optional true if finding no module is fine (a function no kernel driver claims)
    */
-  record LoadModule(String module) implements BindStep {
+  record LoadModule(String module, boolean optional) implements BindStep {
+    /** A module that must load. */
+    public LoadModule(String module) {
+      this(module, false);
+    }
+
     @Override
     public String command(Sysfs sysfs) {
-      return "modprobe " + module;
+      return optional ? "modprobe -q " + module + " || true" : "modprobe " + module;
     }
   }
 

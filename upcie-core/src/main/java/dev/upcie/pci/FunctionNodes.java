@@ -125,6 +125,17 @@ public final class FunctionNodes {
   }
 
   /**
+   * Whether {@code driver} hands the device to user space rather than driving it itself: a VFIO
+   * driver, {@code uio_pci_generic}, {@code igb_uio}, or {@code pci-stub} (which parks it).
+   */
+  public static boolean isUserSpace(String driver) {
+    return isVfio(driver)
+        || driver.equals("uio_pci_generic")
+        || driver.equals("igb_uio")
+        || driver.equals("pci-stub");
+  }
+
+  /**
    * Whether {@code driver} is vfio-pci or a vendor's variant of it ({@code mlx5_vfio_pci}, ...): a
    * function bound to one has a VFIO group node.
    */

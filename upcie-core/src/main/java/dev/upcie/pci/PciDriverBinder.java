@@ -170,16 +170,28 @@ public final class PciDriverBinder {
 
   /**
    * The steps that hand {@code address} back to whatever kernel driver claims it: clear the
-   * override, unbind, and let the kernel probe. For a function with no journaled binding.
+   * override, unbind, and let the kernel probe. For a function with no journaled binding; none for
+   * a function on a kernel driver with no override.
    */
   public BindPlan planReset(PciAddress address) {
     PciFunction now = bus.function(address);
+    if (now.driverOverride().isEmpty()
+        && now.driver().filter(d -> !FunctionNodes.isUserSpace(d)).isPresent()) {
+      // Already on the driver the kernel chose for it.
+      return new BindPlan(PciBinding.of(now), now.driver(), List.of());
+    }
     List<BindStep> steps = new ArrayList<>();
     steps.add(
         new BindStep.Write(
             PciBus.dir(address) + "/driver_override", "\n", BindStep.Purpose.OVERRIDE));
     if (now.driver().isPresent()) {
       steps.add(unbindStep(address, now.driver().get()));
+    }
+    // What udev does when the function appears: load the module that claims its modalias, whose
+    // driver then takes it (SPDK's way back to the kernel driver, with no table of our own).
+    String modalias = PciBus.dir(address) + "/modalias";
+    if (sysfs.exists(modalias)) {
+      steps.add(new BindStep.LoadModule(sysfs.read(modalias).strip(), true));
     }
     steps.add(probeStep(address));
     steps.add(new BindStep.Verify(address, BindStep.Verify.ANY));
@@ -340,7 +352,7 @@ public final class PciDriverBinder {
     PciBinding before = plan.before();
     // A module that cannot be loaded changes nothing; load it before the journal and the writes.
     for (BindStep step : plan.steps()) {
-      if (step instanceof BindStep.LoadModule load) {
+      if (step instanceof BindStep.LoadModule load && !load.optional()) {
         loadModule(load.module(), before.address());
       }
     }
@@ -362,6 +374,15 @@ public final class PciDriverBinder {
     for (int i = 0; i < steps.size(); i++) {
       BindStep step = steps.get(i);
       switch (step) {
+        case BindStep.LoadModule load when load.optional() -> {
+          if (host != null) {
+            try {
+              host.loadModule(load.module());
+            } catch (EnvironmentException e) {
+              // No module claims it (or none can be loaded here): the probe decides.
+            }
+          }
+        }
         case BindStep.LoadModule load -> {
           if (!isLoaded(load.module())) {
             loadModule(load.module(), plan.before().address());

@@ -2,6 +2,7 @@ package dev.upcie.tools;
 
 import dev.upcie.errno.CarriesErrno;
 import dev.upcie.errno.Errno;
+import dev.upcie.pci.BindRefusedException;
 import dev.upcie.pci.PciFunctionNotFoundException;
 import dev.upcie.support.EnvironmentException;
 import dev.upcie.support.InvalidInputException;
@@ -56,6 +57,9 @@ public enum ExitCode {
     }
     if (failure instanceof PciFunctionNotFoundException) {
       return NOT_FOUND;
+    }
+    if (failure instanceof BindRefusedException) {
+      return REFUSED;
     }
     if (failure instanceof EnvironmentException) {
       return ENVIRONMENT;

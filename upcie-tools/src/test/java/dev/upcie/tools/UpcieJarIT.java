@@ -48,7 +48,7 @@ class UpcieJarIT {
   }
 
   @Test
-  void theFunctionHoldingTheRootFileSystemIsListedInUse() throws Exception {
+  void theFunctionHoldingTheRootFileSystemIsListedInUseAndABindOfItIsRefused() throws Exception {
     String source =
         Files.readAllLines(Path.of("/proc/mounts")).stream()
             .map(line -> line.split(" "))
@@ -82,6 +82,15 @@ class UpcieJarIT {
     JsonNode f = new ObjectMapper().readTree(r.out()).get("functions").get(0);
     assertThat(f.get("in_use").asText()).contains(source + " is mounted on /");
     assertThat(f.get("nodes").toString()).contains("\"name\":\"" + source + "\"");
+
+    // A dry run only: were the check ever to let it through, nothing is written.
+    CommandResult bind = run(List.of(), "devbind", "bind", "vfio-pci", function, "--dry-run");
+    assertThat(bind.exit()).as("refused by a safety check; stderr: %s", bind.err()).isEqualTo(6);
+    assertThat(bind.out())
+        .contains("# refused: " + function + ": " + source + " is mounted on / [mounted]");
+    assertThat(bind.err())
+        .startsWith("upcie: refused to bind " + function + " to vfio-pci, and changed nothing: ")
+        .contains("(to override, and only then: --force=mounted)");
   }
 
   @Test

@@ -54,6 +54,18 @@ record GeneratedLayout(SimFunction function, long[] barAddresses) implements Fun
     files.file(dir + "/subsystem_vendor", hex4(f.subsystem().vendor()));
     files.file(dir + "/subsystem_device", hex4(f.subsystem().device()));
     files.file(dir + "/class", f.classCode() + "\n");
+    // What udev hands modprobe when the function appears: the kernel's pci_uevent format.
+    files.file(
+        dir + "/modalias",
+        String.format(
+            "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X%n",
+            f.id().vendor(),
+            f.id().device(),
+            f.subsystem().vendor(),
+            f.subsystem().device(),
+            f.classCode().baseClass(),
+            f.classCode().subClass(),
+            f.classCode().progIf()));
     files.file(dir + "/revision", "0x" + HEX.toHexDigits((byte) f.revision()) + "\n");
     files.file(dir + "/numa_node", f.numaNode().orElse(-1) + "\n");
     files.file(dir + "/driver_override", f.driverOverride().orElse("(null)") + "\n");

@@ -5,6 +5,8 @@ import com.google.common.jimfs.Jimfs;
 import dev.upcie.errno.Errno;
 import dev.upcie.hugepages.PageSize;
 import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciBus;
+import dev.upcie.pci.PciFunction;
 import dev.upcie.support.EnvironmentException;
 import dev.upcie.sysfs.Sysfs;
 import dev.upcie.sysfs.SysfsException;
@@ -164,9 +166,20 @@ public final class SimSysfs implements Sysfs {
     if (drivers().stream().anyMatch(d -> d.name().replace('-', '_').equals(wanted))) {
       return;
     }
+    // A modalias ("pci:v...") names the module whose table claims the function that has it.
+    List<PciFunction> aliased =
+        name.startsWith("pci:")
+            ? new PciBus(this)
+                .functions().stream().filter(f -> modalias(f.address()).equals(name)).toList()
+            : List.of();
+    if (name.startsWith("pci:")
+        && drivers().stream().anyMatch(d -> aliased.stream().anyMatch(d::claims))) {
+      return;
+    }
     SimDriver module =
         modules.stream()
-            .filter(d -> d.name().replace('-', '_').equals(wanted))
+            .filter(d ->
+                d.name().replace('-', '_').equals(wanted) || aliased.stream().anyMatch(d::claims))
             .findFirst()
             .orElseThrow(() ->
                 new EnvironmentException(
@@ -178,6 +191,11 @@ public final class SimSysfs implements Sysfs {
                         + modules.stream().map(SimDriver::name).toList()
                         + ")"));
     core.load(module);
+  }
+
+  private String modalias(PciAddress address) {
+    String file = "bus/pci/devices/" + address + "/modalias";
+    return exists(file) ? read(file).strip() : "";
   }
 
   /** The drivers this kernel has loaded. */

@@ -1,6 +1,7 @@
 package dev.upcie.sim.sysfs;
 
 import dev.upcie.pci.PciAddress;
+import dev.upcie.pci.PciClassCode;
 import dev.upcie.pci.PciException;
 import dev.upcie.pci.PciResource;
 import dev.upcie.pci.PciSelector;
@@ -115,6 +116,10 @@ public final class SysfsRecording {
         defaults.add("driver " + driver + " claims the ids bound to it in the recording: " + table);
       }
     });
+    // A recorded machine's kernel has the nvme module even when no controller was on it.
+    if (!drivers.containsKey("nvme")) {
+      defaults.add("module nvme available (claims class 0x010802), not loaded");
+    }
     for (String driver : List.of("vfio-pci", "uio_pci_generic")) {
       if (drivers.putIfAbsent(driver, List.of()) == null) {
         defaults.add("driver " + driver + " loaded, though no function was bound to it");
@@ -289,6 +294,9 @@ public final class SysfsRecording {
   public SimSysfs.Builder builder() {
     SimSysfs.Builder builder = SimSysfs.builder();
     drivers.forEach((name, table) -> builder.driver(new SimDriver(name, table)));
+    if (!drivers.containsKey("nvme")) {
+      builder.module(SimDriver.claiming("nvme", PciSelector.any().withClass(PciClassCode.NVME)));
+    }
     functions.forEach(builder::recorded);
     pools.forEach((kb, pool) -> builder.hugepages(kb, pool[0], pool[1]));
     return builder;

@@ -263,6 +263,7 @@ class BindAlgorithmTest {
     assertThat(binder.planReset(NVME).commands(machine.sysfs()))
         .containsExactly(
             "echo > /sys/bus/pci/devices/0000:00:05.0/driver_override",
+            "modprobe -q pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02 || true",
             "echo 0000:00:05.0 > /sys/bus/pci/drivers_probe",
             "readlink /sys/bus/pci/devices/0000:00:05.0/driver");
     binder.reset(NVME, BindOptions.defaults());

@@ -10,8 +10,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "devbind",
     mixinStandardHelpOptions = true,
-    description = "Inspect PCI functions and the drivers bound to them.",
-    subcommands = {ListCommand.class})
+    description = "Inspect PCI functions and move them between drivers, safely.",
+    subcommands = {ListCommand.class, BindCommand.class, UnbindCommand.class, RestoreCommand.class})
 public final class DevbindCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 

@@ -48,7 +48,7 @@ final class FunctionFilter implements Predicate<PciFunction> {
       names = "--userspace",
       description =
           "Only functions bound to a user-space driver: vfio-pci (or a vendor's *_vfio_pci),"
-              + " uio_pci_generic, igb_uio.")
+              + " uio_pci_generic, igb_uio, or pci-stub, which parks it.")
   boolean userspace;
 
   private PciSelector selector;
@@ -83,14 +83,7 @@ final class FunctionFilter implements Predicate<PciFunction> {
         && (iommuGroup == null
             || (f.iommuGroup().isPresent() && f.iommuGroup().getAsInt() == iommuGroup))
         && (!unbound || f.driver().isEmpty())
-        && (!userspace || f.driver().filter(FunctionFilter::isUserSpace).isPresent());
-  }
-
-  /** Whether {@code driver} hands the device to user space rather than driving it itself. */
-  static boolean isUserSpace(String driver) {
-    return FunctionNodes.isVfio(driver)
-        || driver.equals("uio_pci_generic")
-        || driver.equals("igb_uio");
+        && (!userspace || f.driver().filter(FunctionNodes::isUserSpace).isPresent());
   }
 
   private static String classPrefix(String text) {
