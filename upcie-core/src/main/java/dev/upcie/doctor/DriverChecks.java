@@ -18,7 +18,17 @@ final class DriverChecks {
   Finding vfioModules() {
     KernelModules.State pci = facts.vfioPci();
     KernelModules.State type1 = facts.modules().state("vfio_iommu_type1", Optional.empty());
-    List<String> parts = new ArrayList<>(List.of(pci.describe(), type1.describe()));
+    List<String> parts = new ArrayList<>();
+    if (pci.kind() == KernelModules.Kind.UNKNOWN && type1.kind() == KernelModules.Kind.UNKNOWN) {
+      // One missing index answers for both; saying it twice only buries the point.
+      parts.add(
+          "vfio_pci and vfio_iommu_type1 are not loaded, and whether they could be is unknown ("
+              + pci.evidence()
+              + ")");
+    } else {
+      parts.add(pci.describe());
+      parts.add(type1.describe());
+    }
     facts.iommuParameters().stream()
         .filter(p -> p.startsWith("vfio-pci.ids=") || p.startsWith("vfio_pci.ids="))
         .findFirst()

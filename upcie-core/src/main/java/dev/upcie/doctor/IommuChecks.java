@@ -63,7 +63,7 @@ final class IommuChecks {
             + trees.sysPath("kernel/iommu_groups")
             + " has "
             + (groups.noiommu().isEmpty()
-                ? "no group"
+                ? "no groups"
                 : "only vfio's " + count(groups.noiommu().size(), "no-IOMMU group"))
             + "; "
             + booted
@@ -208,13 +208,13 @@ final class IommuChecks {
     KernelModules.State state = facts.modules().state("iommufd", Optional.empty());
     return Finding.ok(
         "iommufd",
-        "iommufd is not available (no "
+        "iommufd is not available: no "
             + iommu
             + ", no "
             + trees.sysPath("module/iommufd")
-            + "; "
+            + ", and "
             + state.describe()
-            + "); "
+            + "; "
             + cdev
             + "; uPCIe drives VFIO through type1, which does not need it");
   }

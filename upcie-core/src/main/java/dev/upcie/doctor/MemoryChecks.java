@@ -89,9 +89,11 @@ final class MemoryChecks {
     return Finding.of(
         "memlock",
         status,
-        found + "; the hard limit (" + Sizes.human(hard.getAsLong()) + ") is below it too",
-        "echo \"$(id -un) - memlock unlimited\" | sudo tee /etc/security/limits.d/90-upcie.conf"
-            + " && echo log in again");
+        found
+            + "; the hard limit ("
+            + Sizes.human(hard.getAsLong())
+            + ") is below it too, so raise both for this user and log in again",
+        "echo \"$(id -un) - memlock unlimited\" | sudo tee /etc/security/limits.d/90-upcie.conf");
   }
 
   /** What DMA needs: the caller's figure, else every reserved hugepage and at least 64 MiB. */
