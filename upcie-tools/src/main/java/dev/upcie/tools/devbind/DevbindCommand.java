@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
     name = "devbind",
     mixinStandardHelpOptions = true,
     description = "Inspect PCI functions and the drivers bound to them.",
-    subcommands = {ListCommand.class})
+    subcommands = {ListCommand.class, DoctorCommand.class})
 public final class DevbindCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
