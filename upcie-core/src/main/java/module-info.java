@@ -13,6 +13,7 @@
 module dev.upcie.core {
   exports dev.upcie.backend;
   exports dev.upcie.dma;
+  exports dev.upcie.doctor;
   exports dev.upcie.errno;
   exports dev.upcie.host;
   exports dev.upcie.hugepages;

@@ -2,6 +2,7 @@ package dev.upcie.it.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.upcie.it.device.DoctorGuestTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
 import dev.upcie.it.device.KernelSysfsTest;
@@ -54,6 +55,7 @@ class QemuUioIT {
                   NvmeDriverVersusNvmeCliTest.class,
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
+                  DoctorGuestTest.class,
                   UioDmaMaskTest.class));
 
   private static Path results;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.upcie.hugepages.HugepagesOnThisMachineTest;
+import dev.upcie.it.device.DoctorGuestTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
 import dev.upcie.it.device.IommuFaultTest;
@@ -88,6 +89,7 @@ class QemuVfioIT {
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
                   VfioGroupsTest.class,
+                  DoctorGuestTest.class,
                   IommuFaultTest.class,
                   HugepagesOnThisMachineTest.class,
                   HugepageRegionTest.class));

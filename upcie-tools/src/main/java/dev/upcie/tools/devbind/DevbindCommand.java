@@ -10,8 +10,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "devbind",
     mixinStandardHelpOptions = true,
-    description = "Inspect PCI functions and move them between drivers, safely.",
-    subcommands = {ListCommand.class, BindCommand.class, UnbindCommand.class, RestoreCommand.class})
+    description = "Inspect PCI functions, move them between drivers safely, check the machine.",
+    subcommands = {
+      ListCommand.class,
+      BindCommand.class,
+      UnbindCommand.class,
+      RestoreCommand.class,
+      DoctorCommand.class
+    })
 public final class DevbindCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
