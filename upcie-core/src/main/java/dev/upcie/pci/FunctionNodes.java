@@ -59,7 +59,11 @@ public final class FunctionNodes {
               "/dev/vfio/" + (noIommu ? "noiommu-" : "") + group, FunctionNode.Kind.VFIO_GROUP));
     }
     for (String device : list(sysfs, dir + "/vfio-dev")) {
-      nodes.add(new FunctionNode("/dev/vfio/devices/" + device, FunctionNode.Kind.VFIO_DEVICE));
+      // Linux 6.1 to 6.5 show vfio-dev/vfioN without a character device: only one with a dev
+      // number (the cdev interface, 6.6 on) has a node.
+      if (sysfs.exists(dir + "/vfio-dev/" + device + "/dev")) {
+        nodes.add(new FunctionNode("/dev/vfio/devices/" + device, FunctionNode.Kind.VFIO_DEVICE));
+      }
     }
     for (String netdev : classMembers(sysfs, "class/net", function.address())) {
       nodes.add(new FunctionNode(netdev, FunctionNode.Kind.NETWORK_INTERFACE));

@@ -28,6 +28,7 @@ class FunctionNodesTest {
         .dir("devices/pci0000:00/0000:00:04.0/nvme/nvme0/nvme0c0n2")
         .dir("devices/pci0000:00/0000:00:04.0/nvme/nvme0/ng0n1")
         .dir("devices/pci0000:00/0000:00:05.0/vfio-dev/vfio0")
+        .file("devices/pci0000:00/0000:00:05.0/vfio-dev/vfio0/dev", "511:0\n")
         .dir("devices/pci0000:00/0000:00:06.0/uio/uio0")
         .classDevice("block", "sda", "0000:00:1f.2", "ata1/host0/target0:0:0/0:0:0:0/block/sda")
         .classDevice(
@@ -58,6 +59,18 @@ class FunctionNodesTest {
         .containsExactly(tuple("/dev/sda", FunctionNode.Kind.BLOCK));
     assertThat(nodes(sysfs, bus, "00:03.0"))
         .containsExactly(tuple("/dev/vda", FunctionNode.Kind.BLOCK));
+  }
+
+  @Test
+  void aVfioDeviceWithoutADevNumberHasNoNode() throws Exception {
+    // Linux 6.1 (the guests' Debian kernel) shows vfio-dev/vfio0 but makes no character device.
+    new SysfsTreeFixture(dir)
+        .function("0000:00:05.0", "0x1b36", "0x0010", "0x010802", "vfio-pci", 5)
+        .dir("devices/pci0000:00/0000:00:05.0/vfio-dev/vfio0");
+    Sysfs sysfs = Sysfs.of(dir);
+
+    assertThat(nodes(sysfs, new PciBus(sysfs), "00:05.0"))
+        .containsExactly(tuple("/dev/vfio/5", FunctionNode.Kind.VFIO_GROUP));
   }
 
   @Test
