@@ -128,6 +128,8 @@ final class QemuGuest {
    * @throws AssertionError if the guest does not finish in time or never reports a status
    */
   Run run(String script) throws IOException, InterruptedException {
+    // A second boot of the same guest must not read the first one's status.
+    Files.deleteIfExists(results.resolve("status"));
     Path scriptFile = runDirectory.resolve("guest.sh");
     Files.writeString(scriptFile, script, StandardCharsets.UTF_8);
     Path initramfs = runDirectory.resolve("initramfs.cpio");

@@ -2,6 +2,8 @@ package dev.upcie.it.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.upcie.it.device.DevbindCommandGuestTest;
+import dev.upcie.it.device.DevbindCycleTest;
 import dev.upcie.it.device.DoctorGuestTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
@@ -56,6 +58,8 @@ class QemuUioIT {
                   EduDeviceTest.class,
                   KernelSysfsTest.class,
                   DoctorGuestTest.class,
+                  DevbindCycleTest.class,
+                  DevbindCommandGuestTest.class,
                   UioDmaMaskTest.class));
 
   private static Path results;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.upcie.hugepages.HugepagesOnThisMachineTest;
+import dev.upcie.it.device.DevbindCommandGuestTest;
+import dev.upcie.it.device.DevbindCycleTest;
 import dev.upcie.it.device.DoctorGuestTest;
 import dev.upcie.it.device.EduDeviceTest;
 import dev.upcie.it.device.GuestRun;
@@ -90,6 +92,8 @@ class QemuVfioIT {
                   KernelSysfsTest.class,
                   VfioGroupsTest.class,
                   DoctorGuestTest.class,
+                  DevbindCycleTest.class,
+                  DevbindCommandGuestTest.class,
                   IommuFaultTest.class,
                   HugepagesOnThisMachineTest.class,
                   HugepageRegionTest.class));
