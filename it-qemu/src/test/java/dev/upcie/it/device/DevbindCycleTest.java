@@ -13,22 +13,20 @@ import dev.upcie.pci.PciDriverBinder;
 import dev.upcie.pci.PciFunction;
 import dev.upcie.pci.PciId;
 import dev.upcie.pci.PciSelector;
-import dev.upcie.sim.SimMachine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The NVMe controller and {@code edu} moved through every driver and back by the binder, with the
  * kernel's view checked after each step: the {@code driver} link, {@code driver_override}, the
- * device node the driver made, and (in the guests) what {@code lspci -k} says. On the host it runs
- * on the simulated machines bound as each guest binds them; in each guest, on its real kernel.
+ * device node the driver made, and (in the guests) what {@code lspci -k} says. It runs where {@link
+ * KernelSysfsTest} does: on the host on the simulated machines bound as each guest binds them; in
+ * each guest, on its real kernel.
  *
  * <p>The vfio guest goes nvme → vfio-pci → uio_pci_generic → nvme ({@code uio_pci_generic} is not
  * loaded there, so the binder's modprobe runs too); the uio guest has no IOMMU, so it skips
@@ -38,24 +36,13 @@ public class DevbindCycleTest {
   private static final PciId NVME = PciId.parse("1b36:0010");
   private static final PciId EDU = PciId.parse("1234:11e8");
 
-  static Stream<Arguments> machines() {
-    if (!GuestRun.backend().equals("sim")) {
-      return Stream.of(Arguments.of(GuestRun.backend() + " guest", Host.system()));
-    }
-    return Stream.of(
-        Arguments.of("sim, bound as in the vfio guest", SimMachine.qemuQ35Vfio()),
-        Arguments.of(
-            "sim, bound as in the uio guest",
-            SimMachine.qemuQ35Builder("uio_pci_generic", "uio_pci_generic").build()));
-  }
-
   /** vfio-pci takes part where the machine has an IOMMU: the vfio guest, and the simulated one. */
   private static boolean hasIommu(String machine) {
     return !machine.contains("uio");
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("machines")
+  @MethodSource("dev.upcie.it.device.KernelSysfsTest#machines")
   void theNvmeControllerGoesThroughEveryDriverAndBack(String machine, Host host) throws Exception {
     PciAddress nvme = only(host, NVME);
     List<String> cycle =
@@ -67,7 +54,7 @@ public class DevbindCycleTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("machines")
+  @MethodSource("dev.upcie.it.device.KernelSysfsTest#machines")
   void eduGoesThroughEveryDriverAndBack(String machine, Host host) throws Exception {
     PciAddress edu = only(host, EDU);
     List<String> cycle =
