@@ -23,12 +23,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bind",
     mixinStandardHelpOptions = true,
-    description = {
-      "Bind functions to DRIVER (vfio-pci, uio_pci_generic, nvme, ...): safety checks, then",
-      "modprobe if needed, driver_override, unbind (with a timeout), drivers_probe (retried),",
-      "and a check of the driver link and device node. All or nothing: if one function fails,",
-      "those already moved go back. Moves are journaled; `devbind restore` undoes them."
-    })
+    description =
+        "Bind functions to DRIVER (vfio-pci, uio_pci_generic, nvme, ...): safety checks, then "
+            + "modprobe if needed, driver_override, unbind (with a timeout), drivers_probe (retried), "
+            + "and a check of the driver link and device node. All or nothing: if one function fails, "
+            + "those already moved go back. Moves are journaled; `devbind restore` undoes them.")
 public final class BindCommand implements Callable<Integer> {
   @Mixin SysfsOption sysfs;
 

@@ -21,11 +21,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "restore",
     mixinStandardHelpOptions = true,
-    description = {
-      "Return functions to the binding journaled before uPCIe first moved them; a function with",
-      "no journal entry goes back to the kernel driver that claims it (override cleared, then",
-      "drivers_probe). Also forgets a binding persisted with bind --persist."
-    })
+    description =
+        "Return functions to the binding journaled before uPCIe first moved them; a function with "
+            + "no journal entry goes back to the kernel driver that claims it (override cleared, then "
+            + "drivers_probe). Also forgets a binding persisted with bind --persist.")
 public final class RestoreCommand implements Callable<Integer> {
   @Mixin SysfsOption sysfs;
 

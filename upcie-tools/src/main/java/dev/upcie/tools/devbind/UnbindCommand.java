@@ -16,10 +16,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "unbind",
     mixinStandardHelpOptions = true,
-    description = {
-      "Unbind functions from their drivers, leaving them with none, after the same safety checks",
-      "as bind. Journaled: `devbind restore` binds them back."
-    })
+    description =
+        "Unbind functions from their drivers, leaving them with none, after the same safety "
+            + "checks as bind. Journaled: `devbind restore` binds them back.")
 public final class UnbindCommand implements Callable<Integer> {
   @Mixin SysfsOption sysfs;
 
