@@ -6,6 +6,9 @@ import dev.upcie.tools.hugepages.HugepagesCommand;
 import dev.upcie.tools.nvme.NvmeCommand;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.SequencedMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +25,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Upcie.Version.class,
     description = "User-space PCIe toolkit: inspect PCI functions, manage hugepages, talk to NVMe.",
-    subcommands = {DevbindCommand.class, HugepagesCommand.class, NvmeCommand.class},
     footer = {
       "",
       "Exit status: 0 ok, 1 failed, 2 bad usage, 3 device not found, 4 permission denied,",
@@ -30,6 +32,21 @@ import picocli.CommandLine.Spec;
       "7 the machine is not set up for it (nothing changed; see: upcie devbind doctor)."
     })
 public final class Upcie implements Callable<Integer> {
+  /**
+   * The subcommands by name, in the order the usage lists them; a new one joins with one line here.
+   * Only the one invoked is built: picocli reflects on every option of every command it is given,
+   * and building them all was most of a listing's start-up.
+   */
+  static final SequencedMap<String, Class<?>> SUBCOMMANDS = subcommands();
+
+  private static SequencedMap<String, Class<?>> subcommands() {
+    SequencedMap<String, Class<?>> subcommands = new LinkedHashMap<>();
+    subcommands.put("devbind", DevbindCommand.class);
+    subcommands.put("hugepages", HugepagesCommand.class);
+    subcommands.put("nvme", NvmeCommand.class);
+    return Collections.unmodifiableSequencedMap(subcommands);
+  }
+
   @Spec CommandLine.Model.CommandSpec spec;
 
   /** Runs the command line and exits with its status. */
@@ -40,6 +57,15 @@ public final class Upcie implements Callable<Integer> {
   /** Runs the command line with the given output streams; returns the exit status. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine commandLine = new CommandLine(new Upcie());
+    // Settings below reach the subcommands added before them, so add first.
+    Class<?> invoked = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+    if (invoked != null) {
+      commandLine.addSubcommand(args[0], invoked);
+    } else {
+      // Usage, --version, or a name that is not a subcommand: all of them, so the usage lists
+      // them all.
+      SUBCOMMANDS.forEach(commandLine::addSubcommand);
+    }
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setOut(out);
     commandLine.setErr(err);

@@ -297,6 +297,22 @@ class UpcieCommandTest {
                 + " does not exist");
   }
 
+  @Test
+  void eachSubcommandIsBuiltOnlyWhenInvokedYetTheUsageListsThemAll() {
+    // The usage (no subcommand named) lists every subcommand with its description.
+    CommandResult usage = upcie("--help");
+    assertThat(usage.exit()).isZero();
+    assertThat(usage.out())
+        .containsPattern("\n +devbind +Inspect PCI functions")
+        .containsPattern("\n +hugepages +Inspect and reserve hugepages")
+        .containsPattern("\n +nvme +Talk to an NVMe controller");
+    upcie("devbnd").assertOneLineError(2, "Unmatched argument at index 0: 'devbnd'");
+    // Each name in the table is the one its command declares, so help and errors agree.
+    Upcie.SUBCOMMANDS.forEach((name, command) ->
+        assertThat(command.getAnnotation(picocli.CommandLine.Command.class).name())
+            .isEqualTo(name));
+  }
+
   private static CommandResult upcie(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
