@@ -1,0 +1,46 @@
+package dev.upcie.tools;
+
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.util.List;
+
+/**
+ * The training run of the AOT cache that {@code ./upcie} starts the JVM with ({@code
+ * target/upcie.aot}, made at package time with {@code -XX:AOTCacheOutput}): the commands whose
+ * start-up matters, in one JVM, so the cache holds the classes they load, already linked, and the
+ * profiles of the methods they run.
+ *
+ * <p>Only commands that read: the real machine's sysfs and procfs for the listings, the simulated
+ * machine for the rest (the README's {@code nvme perf} runs on it where nothing is bound).
+ */
+public final class AotTraining {
+  /** Each command, as its arguments. */
+  static final List<List<String>> COMMANDS =
+      List.of(
+          List.of("--help"),
+          List.of("--version"),
+          List.of("devbind", "list"),
+          List.of("devbind", "list", "--json"),
+          List.of("devbind", "list", "--help"),
+          List.of("hugepages", "status"),
+          List.of("hugepages", "status", "--json"),
+          List.of("devbind", "list", "--sysfs-root", SysfsOption.SIMULATED),
+          List.of("hugepages", "status", "--sysfs-root", SysfsOption.SIMULATED),
+          List.of("nvme", "show-regs", "--backend", "sim"),
+          List.of("nvme", "perf", "--sim", "--count", "2000", "--verify"));
+
+  private AotTraining() {}
+
+  /** Runs every command, output discarded; a command that fails does not stop the others. */
+  public static void main(String[] args) {
+    PrintWriter discard = new PrintWriter(Writer.nullWriter());
+    for (List<String> command : COMMANDS) {
+      try {
+        Upcie.run(command.toArray(String[]::new), discard, discard);
+      } catch (RuntimeException e) {
+        // A machine without PCI in sysfs, say: the cache just learns less from this command.
+        System.err.println("AotTraining: " + String.join(" ", command) + ": " + e);
+      }
+    }
+  }
+}
