@@ -115,8 +115,8 @@ public final class PciIds {
     if (block == null) {
       return Optional.empty();
     }
-    int device = text.indexOf("\n\t" + hex(id.device()) + "  ", block[0]);
-    if (device < 0 || device >= block[1]) {
+    int device = text.indexOf("\n\t" + hex(id.device()) + "  ", block[0], block[1]);
+    if (device < 0) {
       return Optional.empty();
     }
     int end = nextLineNotStartingWith(device + 1, "\t\t", block[1]);
@@ -214,9 +214,14 @@ public final class PciIds {
     return limit;
   }
 
+  /**
+   * The name on the line that starts with {@code key} in [from, to), or null. The search stops at
+   * {@code to}: a name the block does not list would otherwise cost a search of the rest of the
+   * file.
+   */
   private static String name(String text, int from, int to, String key) {
-    int at = text.indexOf(key, from);
-    if (at < 0 || at >= to) {
+    int at = text.indexOf(key, from, to);
+    if (at < 0) {
       return null;
     }
     int start = at + key.length();
