@@ -3,11 +3,26 @@ package dev.upcie.tools;
 import dev.upcie.support.UpcieException;
 import dev.upcie.tools.devbind.DevbindCommand;
 import dev.upcie.tools.hugepages.HugepagesCommand;
+import dev.upcie.tools.hugepages.MountCommand;
+import dev.upcie.tools.hugepages.ReleaseCommand;
+import dev.upcie.tools.hugepages.ReserveCommand;
+import dev.upcie.tools.hugepages.StatusCommand;
+import dev.upcie.tools.hugepages.UnmountCommand;
+import dev.upcie.tools.nvme.GetFeatureCommand;
+import dev.upcie.tools.nvme.IdCtrlCommand;
+import dev.upcie.tools.nvme.IdNsCommand;
 import dev.upcie.tools.nvme.NvmeCommand;
+import dev.upcie.tools.nvme.NvmeListCommand;
+import dev.upcie.tools.nvme.PerfCommand;
+import dev.upcie.tools.nvme.ReadCommand;
+import dev.upcie.tools.nvme.ShowRegsCommand;
+import dev.upcie.tools.nvme.SmartLogCommand;
+import dev.upcie.tools.nvme.WriteCommand;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SequencedMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -37,14 +52,40 @@ public final class Upcie implements Callable<Integer> {
    * Only the one invoked is built: picocli reflects on every option of every command it is given,
    * and building them all was most of a listing's start-up.
    */
-  static final SequencedMap<String, Class<?>> SUBCOMMANDS = subcommands();
+  static final SequencedMap<String, Class<?>> SUBCOMMANDS;
 
-  private static SequencedMap<String, Class<?>> subcommands() {
+  /**
+   * The subcommands of those groups that list them here rather than in their {@code @Command}
+   * (devbind does the latter), so that of these too only the one invoked is built.
+   */
+  static final Map<String, SequencedMap<String, Class<?>>> GROUPS;
+
+  static {
+    SequencedMap<String, Class<?>> hugepages = new LinkedHashMap<>();
+    hugepages.put("status", StatusCommand.class);
+    hugepages.put("reserve", ReserveCommand.class);
+    hugepages.put("release", ReleaseCommand.class);
+    hugepages.put("mount", MountCommand.class);
+    hugepages.put("unmount", UnmountCommand.class);
+    SequencedMap<String, Class<?>> nvme = new LinkedHashMap<>();
+    nvme.put("list", NvmeListCommand.class);
+    nvme.put("id-ctrl", IdCtrlCommand.class);
+    nvme.put("id-ns", IdNsCommand.class);
+    nvme.put("read", ReadCommand.class);
+    nvme.put("write", WriteCommand.class);
+    nvme.put("smart-log", SmartLogCommand.class);
+    nvme.put("get-feature", GetFeatureCommand.class);
+    nvme.put("perf", PerfCommand.class);
+    nvme.put("show-regs", ShowRegsCommand.class);
     SequencedMap<String, Class<?>> subcommands = new LinkedHashMap<>();
     subcommands.put("devbind", DevbindCommand.class);
     subcommands.put("hugepages", HugepagesCommand.class);
     subcommands.put("nvme", NvmeCommand.class);
-    return Collections.unmodifiableSequencedMap(subcommands);
+    SUBCOMMANDS = Collections.unmodifiableSequencedMap(subcommands);
+    GROUPS =
+        Map.of(
+            "hugepages", Collections.unmodifiableSequencedMap(hugepages),
+            "nvme", Collections.unmodifiableSequencedMap(nvme));
   }
 
   @Spec CommandLine.Model.CommandSpec spec;
@@ -60,10 +101,11 @@ public final class Upcie implements Callable<Integer> {
     // Settings below reach the subcommands added before them, so add first.
     Class<?> invoked = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
     if (invoked != null) {
-      commandLine.addSubcommand(args[0], invoked);
+      commandLine.addSubcommand(
+          args[0], withSubcommands(invoked, GROUPS.get(args[0]), args.length > 1 ? args[1] : null));
     } else {
       // Usage, --version, or a name that is not a subcommand: all of them, so the usage lists
-      // them all.
+      // them all (it does not list theirs).
       SUBCOMMANDS.forEach(commandLine::addSubcommand);
     }
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
@@ -91,6 +133,25 @@ public final class Upcie implements Callable<Integer> {
       return ExitCode.USAGE.code();
     });
     return commandLine.execute(args);
+  }
+
+  /**
+   * {@code command}, with the one of its {@code group} subcommands named {@code next}, or all of
+   * them (its usage, or a name that is not one); {@code command} alone if it has no group here.
+   */
+  private static Object withSubcommands(
+      Class<?> command, SequencedMap<String, Class<?>> group, String next) {
+    if (group == null) {
+      return command;
+    }
+    CommandLine commandLine = new CommandLine(command);
+    Class<?> invoked = next == null ? null : group.get(next);
+    if (invoked != null) {
+      commandLine.addSubcommand(next, invoked);
+    } else {
+      group.forEach(commandLine::addSubcommand);
+    }
+    return commandLine;
   }
 
   @Override
