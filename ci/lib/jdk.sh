@@ -6,25 +6,44 @@
 
 UPCIE_MIN_JAVA=25
 
-# Prints the feature version (e.g. 25) of the JDK at $1, or nothing if it is not a JDK.
-upcie_jdk_feature() {
-  local home=$1 version=""
+# Sets upcie_feature to the feature version (e.g. 25) of the JDK at $1, or to nothing if it is
+# not a JDK. Reads the release file with bash alone: ./upcie runs this on every command, and a
+# fork (sed, or a $(...) around a function) costs more than the whole check.
+upcie_jdk_feature_of() {
+  local home=$1 version="" line
+  upcie_feature=""
   [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
   if [ -r "$home/release" ]; then
-    version=$(sed -n 's/^JAVA_VERSION="\([^"]*\)"/\1/p' "$home/release")
+    while IFS= read -r line; do
+      case $line in
+        JAVA_VERSION=*)
+          version=${line#JAVA_VERSION=}
+          version=${version//\"/}
+          break
+          ;;
+      esac
+    done <"$home/release"
   fi
   if [ -z "$version" ]; then
     version=$("$home/bin/java" -XshowSettings:properties -version 2>&1 |
       sed -n 's/^ *java\.specification\.version = //p')
   fi
   version=${version#1.}
-  echo "${version%%[.+-]*}"
+  upcie_feature=${version%%[.+-]*}
+}
+
+# Prints the feature version (e.g. 25) of the JDK at $1, or nothing if it is not a JDK.
+upcie_jdk_feature() {
+  local upcie_feature
+  upcie_jdk_feature_of "$1"
+  echo "$upcie_feature"
 }
 
 upcie_find_jdk() {
-  local candidate feature best="" best_feature=0 seen=""
+  local candidate feature best="" best_feature=0 seen="" upcie_feature
   if [ -n "${JAVA_HOME:-}" ]; then
-    feature=$(upcie_jdk_feature "$JAVA_HOME")
+    upcie_jdk_feature_of "$JAVA_HOME"
+    feature=$upcie_feature
     if [ -n "$feature" ] && [ "$feature" -ge "$UPCIE_MIN_JAVA" ]; then
       export JAVA_HOME
       return 0
@@ -36,7 +55,8 @@ upcie_find_jdk() {
   for dir in ${UPCIE_JVM_DIRS:-/usr/lib/jvm /usr/java /opt/java}; do
     for candidate in "$dir"/*; do
       [ -d "$candidate" ] && [ ! -L "$candidate" ] || continue
-      feature=$(upcie_jdk_feature "$candidate")
+      upcie_jdk_feature_of "$candidate"
+      feature=$upcie_feature
       [ -n "$feature" ] || continue
       seen="$seen  $candidate (version $feature)\n"
       if [ "$feature" -ge "$UPCIE_MIN_JAVA" ] && [ "$feature" -gt "$best_feature" ]; then

@@ -3,9 +3,27 @@ package dev.upcie.tools;
 import dev.upcie.support.UpcieException;
 import dev.upcie.tools.devbind.DevbindCommand;
 import dev.upcie.tools.hugepages.HugepagesCommand;
+import dev.upcie.tools.hugepages.MountCommand;
+import dev.upcie.tools.hugepages.ReleaseCommand;
+import dev.upcie.tools.hugepages.ReserveCommand;
+import dev.upcie.tools.hugepages.StatusCommand;
+import dev.upcie.tools.hugepages.UnmountCommand;
+import dev.upcie.tools.nvme.GetFeatureCommand;
+import dev.upcie.tools.nvme.IdCtrlCommand;
+import dev.upcie.tools.nvme.IdNsCommand;
 import dev.upcie.tools.nvme.NvmeCommand;
+import dev.upcie.tools.nvme.NvmeListCommand;
+import dev.upcie.tools.nvme.PerfCommand;
+import dev.upcie.tools.nvme.ReadCommand;
+import dev.upcie.tools.nvme.ShowRegsCommand;
+import dev.upcie.tools.nvme.SmartLogCommand;
+import dev.upcie.tools.nvme.WriteCommand;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SequencedMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +40,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Upcie.Version.class,
     description = "User-space PCIe toolkit: inspect PCI functions, manage hugepages, talk to NVMe.",
-    subcommands = {DevbindCommand.class, HugepagesCommand.class, NvmeCommand.class},
     footer = {
       "",
       "Exit status: 0 ok, 1 failed, 2 bad usage, 3 device not found, 4 permission denied,",
@@ -30,6 +47,47 @@ import picocli.CommandLine.Spec;
       "7 the machine is not set up for it (nothing changed; see: upcie devbind doctor)."
     })
 public final class Upcie implements Callable<Integer> {
+  /**
+   * The subcommands by name, in the order the usage lists them; a new one joins with one line here.
+   * Only the one invoked is built: picocli reflects on every option of every command it is given,
+   * and building them all was most of a listing's start-up.
+   */
+  static final SequencedMap<String, Class<?>> SUBCOMMANDS;
+
+  /**
+   * The subcommands of those groups that list them here rather than in their {@code @Command}
+   * (devbind does the latter), so that of these too only the one invoked is built.
+   */
+  static final Map<String, SequencedMap<String, Class<?>>> GROUPS;
+
+  static {
+    SequencedMap<String, Class<?>> hugepages = new LinkedHashMap<>();
+    hugepages.put("status", StatusCommand.class);
+    hugepages.put("reserve", ReserveCommand.class);
+    hugepages.put("release", ReleaseCommand.class);
+    hugepages.put("mount", MountCommand.class);
+    hugepages.put("unmount", UnmountCommand.class);
+    SequencedMap<String, Class<?>> nvme = new LinkedHashMap<>();
+    nvme.put("list", NvmeListCommand.class);
+    nvme.put("id-ctrl", IdCtrlCommand.class);
+    nvme.put("id-ns", IdNsCommand.class);
+    nvme.put("read", ReadCommand.class);
+    nvme.put("write", WriteCommand.class);
+    nvme.put("smart-log", SmartLogCommand.class);
+    nvme.put("get-feature", GetFeatureCommand.class);
+    nvme.put("perf", PerfCommand.class);
+    nvme.put("show-regs", ShowRegsCommand.class);
+    SequencedMap<String, Class<?>> subcommands = new LinkedHashMap<>();
+    subcommands.put("devbind", DevbindCommand.class);
+    subcommands.put("hugepages", HugepagesCommand.class);
+    subcommands.put("nvme", NvmeCommand.class);
+    SUBCOMMANDS = Collections.unmodifiableSequencedMap(subcommands);
+    GROUPS =
+        Map.of(
+            "hugepages", Collections.unmodifiableSequencedMap(hugepages),
+            "nvme", Collections.unmodifiableSequencedMap(nvme));
+  }
+
   @Spec CommandLine.Model.CommandSpec spec;
 
   /** Runs the command line and exits with its status. */
@@ -40,6 +98,16 @@ public final class Upcie implements Callable<Integer> {
   /** Runs the command line with the given output streams; returns the exit status. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine commandLine = new CommandLine(new Upcie());
+    // Settings below reach the subcommands added before them, so add first.
+    Class<?> invoked = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+    if (invoked != null) {
+      commandLine.addSubcommand(
+          args[0], withSubcommands(invoked, GROUPS.get(args[0]), args.length > 1 ? args[1] : null));
+    } else {
+      // Usage, --version, or a name that is not a subcommand: all of them, so the usage lists
+      // them all (it does not list theirs).
+      SUBCOMMANDS.forEach(commandLine::addSubcommand);
+    }
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setOut(out);
     commandLine.setErr(err);
@@ -65,6 +133,25 @@ public final class Upcie implements Callable<Integer> {
       return ExitCode.USAGE.code();
     });
     return commandLine.execute(args);
+  }
+
+  /**
+   * {@code command}, with the one of its {@code group} subcommands named {@code next}, or all of
+   * them (its usage, or a name that is not one); {@code command} alone if it has no group here.
+   */
+  private static Object withSubcommands(
+      Class<?> command, SequencedMap<String, Class<?>> group, String next) {
+    if (group == null) {
+      return command;
+    }
+    CommandLine commandLine = new CommandLine(command);
+    Class<?> invoked = next == null ? null : group.get(next);
+    if (invoked != null) {
+      commandLine.addSubcommand(next, invoked);
+    } else {
+      group.forEach(commandLine::addSubcommand);
+    }
+    return commandLine;
   }
 
   @Override

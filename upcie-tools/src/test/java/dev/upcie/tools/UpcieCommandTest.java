@@ -297,6 +297,35 @@ class UpcieCommandTest {
                 + " does not exist");
   }
 
+  @Test
+  void eachSubcommandIsBuiltOnlyWhenInvokedYetTheUsageListsThemAll() {
+    // The usage (no subcommand named) lists every subcommand with its description.
+    CommandResult usage = upcie("--help");
+    assertThat(usage.exit()).isZero();
+    assertThat(usage.out())
+        .containsPattern("\n +devbind +Inspect PCI functions")
+        .containsPattern("\n +hugepages +Inspect and reserve hugepages")
+        .containsPattern("\n +nvme +Talk to an NVMe controller");
+    upcie("devbnd").assertOneLineError(2, "Unmatched argument at index 0: 'devbnd'");
+    // So does a group's usage, and a mistyped name within it is one line too.
+    assertThat(upcie("hugepages", "--help").out())
+        .containsPattern("\n +status +")
+        .containsPattern("\n +reserve +")
+        .containsPattern("\n +release +")
+        .containsPattern("\n +mount +")
+        .containsPattern("\n +unmount +");
+    upcie("hugepages", "stats").assertOneLineError(2, "Unmatched argument at index 1: 'stats'");
+    // Each name in the tables is the one its command declares, so help and errors agree.
+    Upcie.SUBCOMMANDS.forEach((name, command) ->
+        assertThat(command.getAnnotation(picocli.CommandLine.Command.class).name())
+            .isEqualTo(name));
+    Upcie.GROUPS.forEach((group, subcommands) ->
+        subcommands.forEach((name, command) ->
+            assertThat(command.getAnnotation(picocli.CommandLine.Command.class).name())
+                .as("%s %s", group, name)
+                .isEqualTo(name)));
+  }
+
   private static CommandResult upcie(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

@@ -10,18 +10,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 
-/** {@code upcie hugepages}: pools, reservations and hugetlbfs mounts. */
+/**
+ * {@code upcie hugepages}: pools, reservations and hugetlbfs mounts. Its subcommands are listed in
+ * {@code Upcie.GROUPS}, which builds only the one invoked.
+ */
 @Command(
     name = "hugepages",
     mixinStandardHelpOptions = true,
-    description = "Inspect and reserve hugepages, mount hugetlbfs.",
-    subcommands = {
-      StatusCommand.class,
-      ReserveCommand.class,
-      ReleaseCommand.class,
-      MountCommand.class,
-      UnmountCommand.class
-    })
+    description = "Inspect and reserve hugepages, mount hugetlbfs.")
 public final class HugepagesCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 

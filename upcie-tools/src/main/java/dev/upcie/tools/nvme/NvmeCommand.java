@@ -6,7 +6,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 
-/** {@code upcie nvme}: talk to an NVMe controller from user space. */
+/**
+ * {@code upcie nvme}: talk to an NVMe controller from user space. Its subcommands are listed in
+ * {@code Upcie.GROUPS}, which builds only the one invoked.
+ */
 @Command(
     name = "nvme",
     mixinStandardHelpOptions = true,
@@ -16,17 +19,6 @@ import picocli.CommandLine.Spec;
       "A controller is given by its PCI address (bound to vfio-pci or uio_pci_generic); with"
           + " none, or with --sim, the simulated QEMU controller stands in, and stderr says so.",
       "Example: upcie nvme perf --sim --count 2000 --verify"
-    },
-    subcommands = {
-      NvmeListCommand.class,
-      IdCtrlCommand.class,
-      IdNsCommand.class,
-      ReadCommand.class,
-      WriteCommand.class,
-      SmartLogCommand.class,
-      GetFeatureCommand.class,
-      PerfCommand.class,
-      ShowRegsCommand.class
     })
 public final class NvmeCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
