@@ -1,7 +1,12 @@
 package dev.upcie.tools;
 
 import dev.upcie.support.UpcieException;
+import dev.upcie.tools.devbind.BindCommand;
 import dev.upcie.tools.devbind.DevbindCommand;
+import dev.upcie.tools.devbind.DoctorCommand;
+import dev.upcie.tools.devbind.ListCommand;
+import dev.upcie.tools.devbind.RestoreCommand;
+import dev.upcie.tools.devbind.UnbindCommand;
 import dev.upcie.tools.hugepages.HugepagesCommand;
 import dev.upcie.tools.hugepages.MountCommand;
 import dev.upcie.tools.hugepages.ReleaseCommand;
@@ -55,12 +60,18 @@ public final class Upcie implements Callable<Integer> {
   static final SequencedMap<String, Class<?>> SUBCOMMANDS;
 
   /**
-   * The subcommands of those groups that list them here rather than in their {@code @Command}
-   * (devbind does the latter), so that of these too only the one invoked is built.
+   * The subcommands of each group, listed here rather than in its {@code @Command}, so that of
+   * these too only the one invoked is built. A new subcommand is one line here.
    */
   static final Map<String, SequencedMap<String, Class<?>>> GROUPS;
 
   static {
+    SequencedMap<String, Class<?>> devbind = new LinkedHashMap<>();
+    devbind.put("list", ListCommand.class);
+    devbind.put("bind", BindCommand.class);
+    devbind.put("unbind", UnbindCommand.class);
+    devbind.put("restore", RestoreCommand.class);
+    devbind.put("doctor", DoctorCommand.class);
     SequencedMap<String, Class<?>> hugepages = new LinkedHashMap<>();
     hugepages.put("status", StatusCommand.class);
     hugepages.put("reserve", ReserveCommand.class);
@@ -84,6 +95,7 @@ public final class Upcie implements Callable<Integer> {
     SUBCOMMANDS = Collections.unmodifiableSequencedMap(subcommands);
     GROUPS =
         Map.of(
+            "devbind", Collections.unmodifiableSequencedMap(devbind),
             "hugepages", Collections.unmodifiableSequencedMap(hugepages),
             "nvme", Collections.unmodifiableSequencedMap(nvme));
   }

@@ -10,14 +10,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "devbind",
     mixinStandardHelpOptions = true,
-    description = "Inspect PCI functions, move them between drivers safely, check the machine.",
-    subcommands = {
-      ListCommand.class,
-      BindCommand.class,
-      UnbindCommand.class,
-      RestoreCommand.class,
-      DoctorCommand.class
-    })
+    description = "Inspect PCI functions, move them between drivers safely, check the machine.")
 public final class DevbindCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
