@@ -49,7 +49,9 @@ public final class BindPreflight {
                     BindCheck.MOUNTED,
                     address,
                     use.description(),
-                    "unmount it first (`umount " + use.subject() + "`)");
+                    use.subject().equals("/") || use.subject().startsWith("/boot")
+                        ? "it holds the filesystem this machine runs from; leave it to its driver"
+                        : "unmount it first (`umount " + use.subject() + "`)");
             case SWAP ->
                 refusal(
                     BindCheck.SWAP,
