@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.upcie.errno.Errno;
+import dev.upcie.pci.BindOptions;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.pci.PciDriverBinder;
 import dev.upcie.sim.SimMachine;
@@ -19,19 +20,29 @@ class SimulatedKernelTest {
   private static final PciAddress EDU = PciAddress.parse("0000:00:06.0");
 
   @Test
-  void myBinderSurvivesAProbeThatFails() {
+  void myBinderRetriesAProbeThatFailsOnce() {
     try (SimMachine machine = SimMachine.qemuQ35()) {
       machine.sysfs().faults().failNextBind(EDU, Errno.ENOMEM);
-      PciDriverBinder binder = new PciDriverBinder(machine.sysfs());
 
-      // The binder probes through drivers_probe, where Linux swallows the probe's errno.
-      assertThatThrownBy(() -> binder.bind(EDU, "vfio-pci"))
+      // drivers_probe swallows the probe's errno: the binder sees no driver and probes again.
+      new PciDriverBinder(machine).bind(EDU, "vfio-pci");
+
+      assertThat(machine.bus().function(EDU).isBoundTo("vfio-pci")).isTrue();
+      assertThat(machine.dev().resolve("vfio/6")).exists();
+    }
+  }
+
+  @Test
+  void myBinderRollsBackAProbeThatKeepsFailing() {
+    try (SimMachine machine = SimMachine.qemuQ35()) {
+      machine.sysfs().faults().failNextBind(EDU, Errno.ENOMEM);
+      PciDriverBinder binder = new PciDriverBinder(machine);
+
+      assertThatThrownBy(
+              () -> binder.bind(EDU, "vfio-pci", BindOptions.defaults().withProbeAttempts(1), null))
           .hasMessageContaining("the driver refused it")
           .hasMessageContaining("restored 0000:00:06.0 with no driver");
       assertThat(machine.bus().function(EDU).driverOverride()).isEmpty();
-      binder.bind(EDU, "vfio-pci");
-      assertThat(machine.bus().function(EDU).isBoundTo("vfio-pci")).isTrue();
-      assertThat(machine.dev().resolve("vfio/6")).exists();
     }
   }
 
