@@ -201,7 +201,6 @@ public final class PciBus {
             + bindCommands(first, driver));
   }
 
-  /** The shell commands that move {@code function} to {@code driver}, the binder's way. */
   /**
    * The shell commands that bind {@code function} to {@code driver} through this sysfs ({@code
    * driver_override}, unbind, {@code drivers_probe}), for messages that tell a person how.

@@ -8,9 +8,11 @@ import dev.upcie.support.WaitClock;
 import dev.upcie.sysfs.Sysfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -527,7 +529,7 @@ public final class PciDriverBinder {
     if (expected != null && nodes.stream().noneMatch(n -> n.kind() == expected)) {
       missing.add(
           "its "
-              + expected.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+              + expected.name().toLowerCase(Locale.ROOT).replace('_', ' ')
               + " node (not yet in sysfs)");
     }
     for (FunctionNode node : nodes) {
@@ -615,7 +617,7 @@ public final class PciDriverBinder {
     return new PciException(message, cause);
   }
 
-  private static String duration(java.time.Duration d) {
+  private static String duration(Duration d) {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 

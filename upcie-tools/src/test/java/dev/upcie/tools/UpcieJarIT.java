@@ -111,6 +111,9 @@ class UpcieJarIT {
     run(List.of(), "devbind", "list", "--sysfs-root", "/nonexistent")
         .assertOneLineError(2, "no such directory");
     run(List.of(), "nvme", "show-regs", "--device", "nope").assertOneLineError(2, "invalid device");
+    // An owner that does not exist is refused before anything moves (a dry run, to be sure).
+    run(List.of(), "devbind", "bind", "vfio-pci", "00:02.0", "--owner", "no-such-user", "--dry-run")
+        .assertOneLineError(2, "no such user no-such-user on this machine");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.upcie.tools.devbind;
 
 import dev.upcie.host.Host;
+import dev.upcie.pci.BindPreflight;
 import dev.upcie.pci.FunctionNodes;
 import dev.upcie.pci.PciAddress;
 import dev.upcie.tools.ExitCode;
@@ -92,10 +93,13 @@ public final class BindCommand implements Callable<Integer> {
       throw new UsageException(
           "--owner changes the owner of device nodes, and the simulated machine's /dev has none");
     }
+    if (to != null) {
+      to.requireExists(host);
+    }
     List<PciAddress> addresses = Targets.resolve(host, devices);
     if (wholeGroup) {
       Set<PciAddress> all = new LinkedHashSet<>();
-      addresses.forEach(a -> all.addAll(Mover.wholeGroup(host, a)));
+      addresses.forEach(a -> all.addAll(BindPreflight.groupToMove(host.sysfs(), a)));
       addresses = List.copyOf(all);
     }
     Set<PciAddress> together = Set.copyOf(addresses);

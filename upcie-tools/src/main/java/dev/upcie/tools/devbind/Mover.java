@@ -1,6 +1,7 @@
 package dev.upcie.tools.devbind;
 
 import dev.upcie.host.Host;
+import dev.upcie.pci.BindCheck;
 import dev.upcie.pci.BindOptions;
 import dev.upcie.pci.BindPlan;
 import dev.upcie.pci.BindPreflight;
@@ -12,7 +13,6 @@ import dev.upcie.pci.PciBinding;
 import dev.upcie.pci.PciBus;
 import dev.upcie.pci.PciDriverBinder;
 import dev.upcie.pci.PciException;
-import dev.upcie.pci.PciFunction;
 import dev.upcie.support.UpcieException;
 import dev.upcie.tools.output.Json;
 import java.io.PrintWriter;
@@ -44,10 +44,6 @@ final class Mover {
     this.journal = BindingJournal.of(host);
     this.options = options;
     this.flags = flags;
-  }
-
-  BindingJournal journal() {
-    return journal;
   }
 
   /** One function's move. */
@@ -128,12 +124,14 @@ final class Mover {
           // Returning a function to its kernel driver can only hang on a process holding it.
           case Move.Restore r ->
               BindPreflight.check(host, r.address(), Optional.empty(), Set.of(r.address())).stream()
-                  .filter(f -> f.check() == dev.upcie.pci.BindCheck.OPEN)
+                  .filter(f -> f.check() == BindCheck.OPEN)
                   .toList();
         };
     return found.stream().filter(r -> !options.forced().contains(r.check())).toList();
   }
 
+  // The binder checks again right before its first write: the all-or-nothing pass above ran
+  // before any move, and a process may have opened a node since.
   private void make(Move move) {
     switch (move) {
       case Move.Bind b -> {
@@ -177,14 +175,11 @@ final class Mover {
   }
 
   private static String action(List<Move> moves) {
-    Move first = moves.getFirst();
-    String what =
-        switch (first) {
-          case Move.Bind b -> "bind " + addresses(moves) + " to " + b.driver();
-          case Move.Unbind u -> "unbind " + addresses(moves);
-          case Move.Restore r -> "restore " + addresses(moves);
-        };
-    return what;
+    return switch (moves.getFirst()) {
+      case Move.Bind b -> "bind " + addresses(moves) + " to " + b.driver();
+      case Move.Unbind u -> "unbind " + addresses(moves);
+      case Move.Restore r -> "restore " + addresses(moves);
+    };
   }
 
   private static String addresses(List<Move> moves) {
@@ -280,15 +275,5 @@ final class Mover {
   static String describe(PciBinding binding) {
     return binding.driver().orElse("no driver")
         + binding.driverOverride().map(o -> " (override " + o + ")").orElse("");
-  }
-
-  /** The functions {@code address}'s group needs moved with it to a VFIO driver. */
-  static List<PciAddress> wholeGroup(Host host, PciAddress address) {
-    return BindPreflight.groupToMove(host.sysfs(), address);
-  }
-
-  /** The function at {@code address}, which must exist. */
-  static PciFunction function(Host host, PciAddress address) {
-    return new PciBus(host.sysfs()).function(address);
   }
 }

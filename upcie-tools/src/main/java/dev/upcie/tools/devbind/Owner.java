@@ -57,7 +57,44 @@ record Owner(String user, String group) {
     return "chown " + user + (group == null ? "" : ":" + group) + " " + node;
   }
 
-  /** Gives {@code node} (a {@code /dev} path) to the user and group. */
+  /**
+   * Checks that the user and group exist on {@code host}, before anything is moved: a name that
+   * does not must cost the user nothing.
+   *
+   * @throws UsageException naming the one that does not exist
+   */
+  void requireExists(Host host) {
+    UserPrincipalLookupService users = host.dev().getFileSystem().getUserPrincipalLookupService();
+    // One lookup at a time: the exception's own name is empty on Linux, so it cannot say which.
+    lookUp("user", user, () -> users.lookupPrincipalByName(user));
+    if (group != null) {
+      lookUp("group", group, () -> users.lookupPrincipalByGroupName(group));
+    }
+  }
+
+  private interface Lookup {
+    void run() throws IOException;
+  }
+
+  private void lookUp(String kind, String name, Lookup lookup) {
+    try {
+      lookup.run();
+    } catch (UserPrincipalNotFoundException e) {
+      throw new UsageException(
+          "--owner "
+              + user
+              + (group == null ? "" : ":" + group)
+              + ": no such "
+              + kind
+              + " "
+              + name
+              + " on this machine (getent passwd and getent group list them); nothing was moved");
+    } catch (IOException e) {
+      throw new UpcieException("cannot look up " + kind + " " + name + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Gives {@code node} (a {@code /dev} path) to the user and group ({@link #requireExists}). */
   void apply(Host host, String node) {
     Path path = host.dev().resolve(node.substring("/dev/".length()));
     UserPrincipalLookupService users = path.getFileSystem().getUserPrincipalLookupService();
@@ -68,20 +105,16 @@ record Owner(String user, String group) {
         GroupPrincipal principal = users.lookupPrincipalByGroupName(group);
         Files.getFileAttributeView(path, PosixFileAttributeView.class).setGroup(principal);
       }
-    } catch (UserPrincipalNotFoundException e) {
-      throw new UsageException(
-          "--owner "
-              + user
-              + (group == null ? "" : ":" + group)
-              + ": no such "
-              + (e.getName().equals(user) ? "user " : "group ")
-              + e.getName()
-              + " on this machine; the binding is made, "
-              + node
-              + " keeps its owner");
     } catch (IOException e) {
       throw new UpcieException(
-          "cannot give " + path + " to " + user + ": " + e.getMessage() + "; it needs root", e);
+          "cannot give "
+              + path
+              + " to "
+              + user
+              + ": "
+              + e.getMessage()
+              + "; the binding is made, and changing a node's owner needs root",
+          e);
     }
   }
 }

@@ -7,6 +7,7 @@ import dev.upcie.tools.ExitCode;
 import dev.upcie.tools.SysfsOption;
 import dev.upcie.tools.UsageException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -79,7 +80,7 @@ public final class RestoreCommand implements Callable<Integer> {
     Persistence persistence = Persistence.of(host);
     for (PciAddress address : addresses) {
       if (move.dryRun) {
-        if (java.nio.file.Files.exists(persistence.file(address))) {
+        if (Files.exists(persistence.file(address))) {
           out.println("rm " + persistence.file(address));
         }
       } else if (persistence.forget(address)) {
